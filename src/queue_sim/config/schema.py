@@ -1,0 +1,352 @@
+"""The scenario schema: every field a scenario file may hold, with units, defaults and checks.
+
+Defaults live here and only here.  Imports nothing from simpy or numba, so validating a config is
+instant.  Times and rates are in the scenario's ``time_unit``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal, Union
+
+from pydantic import Field, PrivateAttr, model_validator
+
+from queue_sim.config.distributions import Distribution, Frozen
+from queue_sim.errors import InvalidField
+
+# ---------------------------------------------------------------------------------------------
+# Arrivals
+
+
+class PoissonArrivals(Frozen):
+    """Poisson arrivals at a constant rate."""
+
+    kind: Literal["poisson"] = "poisson"
+    rate: float = Field(gt=0, description="arrivals per time_unit")
+
+
+class ScheduledArrivals(Frozen):
+    """Poisson arrivals with a piecewise-constant rate (e.g. a lunch peak), sampled exactly.
+
+    ``rates[j]`` holds from ``times[j]`` until ``times[j+1]``; the last rate holds for ever.
+    Arrival times are the inverse of the cumulative rate at unit-rate Poisson points, which is
+    exact and gives one draw per customer.
+    """
+
+    kind: Literal["schedule"] = "schedule"
+    times: list[float] = Field(min_length=1, description="start of each period; first must be 0")
+    rates: list[float] = Field(min_length=1, description="arrivals per time_unit in each period")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ScheduledArrivals:
+        if len(self.times) != len(self.rates):
+            raise ValueError(f"times and rates must have the same length "
+                             f"(got {len(self.times)} and {len(self.rates)})")
+        if self.times[0] != 0:
+            raise ValueError(f"times must start at 0 (got {self.times[0]})")
+        if any(b <= a for a, b in zip(self.times, self.times[1:])):
+            raise ValueError(f"times must be strictly increasing (got {self.times})")
+        if any(r < 0 for r in self.rates) or self.rates[-1] <= 0:
+            raise ValueError(f"rates must be >= 0 and the last one > 0 (got {self.rates})")
+        return self
+
+
+class TraceArrivals(Frozen):
+    """Arrival times read from a CSV file (path relative to the scenario file)."""
+
+    kind: Literal["trace"] = "trace"
+    file: Path = Field(description="CSV file of arrival times, sorted, relative to the scenario")
+    column: str | None = Field(default=None, description="column to use; default: the first")
+    _times: object = PrivateAttr(default=None)
+
+    def bind(self, times) -> TraceArrivals:  # noqa: ANN001 - numpy array
+        self._times = times
+        return self
+
+    @property
+    def times(self):  # noqa: ANN201 - numpy array
+        return self._times
+
+
+Arrivals = Annotated[Union[PoissonArrivals, ScheduledArrivals, TraceArrivals],
+                     Field(discriminator="kind")]
+
+
+class Batch(Frozen):
+    """Customers arriving together: a size drawn from ``sizes`` with ``weights``."""
+
+    sizes: list[Annotated[int, Field(ge=1)]] = Field(min_length=1, description="possible sizes")
+    weights: list[Annotated[float, Field(ge=0)]] | None = Field(
+        default=None, description="relative weights of the sizes; default: equal")
+
+    @model_validator(mode="after")
+    def _weights(self) -> Batch:
+        if self.weights is not None:
+            if len(self.weights) != len(self.sizes):
+                raise ValueError("weights must have one entry per size")
+            if sum(self.weights) <= 0:
+                raise ValueError("weights must not all be zero")
+        return self
+
+
+# ---------------------------------------------------------------------------------------------
+# Customer behaviour
+
+
+class Routing(Frozen):
+    """Probabilistic routing: start station, then per station the probabilities of the next one.
+
+    Whatever probability is left over at a station means leaving the system.  A station may route
+    to itself (rework, Bernoulli feedback).
+    """
+
+    start: str = Field(description="first station visited")
+    transitions: dict[str, dict[str, Annotated[float, Field(ge=0, le=1)]]] = Field(
+        default_factory=dict, description="station -> {next station: probability}")
+
+    @model_validator(mode="after")
+    def _sums(self) -> Routing:
+        for station, nxt in self.transitions.items():
+            if sum(nxt.values()) > 1 + 1e-12:
+                raise ValueError(f"probabilities out of {station!r} sum to more than 1")
+        return self
+
+
+class Balking(Frozen):
+    """Refusal to join a queue, decided on arrival when every server is busy."""
+
+    max_queue: int | None = Field(default=None, ge=0,
+                                  description="never join when this many or more are waiting")
+    join_probability: list[Annotated[float, Field(ge=0, le=1)]] | None = Field(
+        default=None, min_length=1,
+        description="probability of joining when n are waiting, n = 0, 1, ...; the last repeats")
+
+
+class Complaints(Frozen):
+    """Orders that go wrong: found at the end of service, then handled and optionally remade."""
+
+    probability: float = Field(ge=0, le=1, description="probability that an order goes wrong")
+    handling: Distribution = Field(description="time a manager spends handling the complaint")
+    station: str | None = Field(default=None,
+                                description="where orders can go wrong; default: first station")
+    rework: bool = Field(default=True, description="the order is remade by another service")
+    rework_priority: bool = Field(default=False,
+                                  description="the remake goes ahead of every waiting customer")
+    rework_service: Distribution | None = Field(
+        default=None, description="service time of the remake; default: the station's")
+
+
+class CustomerClass(Frozen):
+    """One kind of customer: how they arrive, where they go, how long they take and wait."""
+
+    arrivals: Arrivals
+    batch: Batch | None = None
+    route: list[str] | None = Field(default=None, min_length=1,
+                                    description="fixed sequence of stations")
+    routing: Routing | None = Field(default=None, description="probabilistic routing")
+    service: dict[str, Distribution] = Field(min_length=1,
+                                             description="station -> service-time distribution")
+    patience: Distribution | None = Field(
+        default=None, description="time a customer waits in a queue before abandoning")
+    balking: Balking | None = None
+    priority: int = Field(default=0, description="smaller is served first (priority disciplines)")
+    complaints: Complaints | None = None
+
+    @model_validator(mode="after")
+    def _one_route(self) -> CustomerClass:
+        if (self.route is None) == (self.routing is None):
+            if self.route is None and len(self.service) == 1:
+                return self  # a single-station class may leave the route implicit
+            raise ValueError("give exactly one of route (fixed sequence) or routing")
+        return self
+
+    def stations_visited(self) -> list[str]:
+        if self.route is not None:
+            return list(self.route)
+        if self.routing is not None:
+            names = [self.routing.start] + list(self.routing.transitions)
+            names += [n for nxt in self.routing.transitions.values() for n in nxt]
+            return list(dict.fromkeys(names))
+        return list(self.service)
+
+
+# ---------------------------------------------------------------------------------------------
+# Stations and staff
+
+
+class ShiftChange(Frozen):
+    """From time ``at`` on, ``servers`` clerks are on duty."""
+
+    at: float = Field(ge=0, description="time of the change, in time_unit")
+    servers: int = Field(ge=0, description="clerks on duty from then on")
+
+
+class Breakdowns(Frozen):
+    """Servers that fail and are repaired (or are pulled away) and then come back."""
+
+    rate: float = Field(gt=0, description="failures per time_unit of up (or busy) time")
+    repair: Distribution = Field(description="time away per failure")
+    clock: Literal["always", "busy"] = Field(
+        default="always", description="failure clock runs all the time, or only while serving")
+    in_service: Literal["wait", "hand_back"] = Field(
+        default="wait", description="the customer in service waits for this server, or goes "
+                                    "back to the head of the queue for anyone")
+
+
+class Vacations(Frozen):
+    """A server leaves for a vacation whenever its station's queue is empty."""
+
+    duration: Distribution = Field(description="length of one vacation")
+    mode: Literal["multiple", "single"] = Field(
+        default="multiple", description="repeat while the queue is empty, or take one and wait")
+
+
+class Station(Frozen):
+    """A counter: clerks serving one queue (plus any managers whose home it is)."""
+
+    servers: int = Field(default=1, ge=0, description="clerks at the start")
+    schedule: list[ShiftChange] | None = Field(
+        default=None, description="changes in the number of clerks on duty over time")
+    on_shift_end: Literal["finish", "hand_back"] = Field(
+        default="finish", description="a clerk going off duty mid-service finishes the customer, "
+                                      "or hands it back to the head of the queue")
+    capacity: int | None = Field(default=None, ge=0,
+                                 description="waiting places; arrivals to a full queue are lost")
+    discipline: Literal["fifo", "priority", "preemptive"] = Field(
+        default="fifo", description="first come first served, non-preemptive priority, or "
+                                    "preemptive-resume priority")
+    breakdowns: Breakdowns | None = None
+    vacations: Vacations | None = None
+
+    @model_validator(mode="after")
+    def _schedule_increasing(self) -> Station:
+        if self.schedule:
+            times = [c.at for c in self.schedule]
+            if any(b <= a for a, b in zip(times, times[1:])):
+                raise ValueError(f"schedule times must be strictly increasing (got {times})")
+        return self
+
+    @property
+    def max_servers(self) -> int:
+        return max([self.servers] + [c.servers for c in self.schedule or []])
+
+
+class Manager(Frozen):
+    """A manager: serves at a home station like a clerk, and handles complaints."""
+
+    name: str = Field(default="manager", description="label used in outputs")
+    home: str | None = Field(default=None,
+                             description="station where the manager also serves; none = floats")
+
+
+class Acknowledgement(Frozen):
+    """The handler of a complaint first acknowledges the customers waiting at that station."""
+
+    per_customer: float = Field(default=0.0, ge=0, description="time per waiting customer")
+    per_announcement: float = Field(default=0.0, ge=0, description="time per announcement")
+
+
+class Recovery(Frozen):
+    """What managers do when a complaint arrives."""
+
+    policy: Literal["remake_only", "drop_everything", "finish_current", "queue", "dedicated"] = (
+        Field(default="queue", description=(
+            "remake_only: no manager time, the remake rejoins the queue; drop_everything: a "
+            "manager leaves the customer in service now; finish_current: a manager finishes "
+            "the current customer, then goes; queue: complaints wait for a free manager, ahead "
+            "of customers; dedicated: managers handle complaints only and never serve")))
+    acknowledge: Acknowledgement | None = Field(
+        default=None, description="acknowledge the customers waiting when handling starts")
+
+
+class Staff(Frozen):
+    """Managers (clerks are counted per station)."""
+
+    managers: list[Manager] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------
+# Run control and the scenario
+
+
+class RunControl(Frozen):
+    """How long, how often and with which seed and engine to simulate."""
+
+    horizon: float | None = Field(default=None, gt=0,
+                                  description="arrivals stop at this time; those inside finish")
+    customers: int | None = Field(default=None, ge=1,
+                                  description="or: stop after this many arrivals")
+    warmup: float = Field(default=0.0, ge=0,
+                          description="statistics exclude customers arriving before this time")
+    replications: int = Field(default=10, ge=1, description="independent replications")
+    seed: int | None = Field(default=None, ge=0,
+                             description="root seed; none draws one from entropy and records it")
+    engine: Literal["simpy", "numba"] = Field(default="simpy", description="simulation engine")
+    max_visits: int = Field(default=64, ge=1,
+                            description="cap on station visits per customer (routing loops)")
+
+    @model_validator(mode="after")
+    def _one_horizon(self) -> RunControl:
+        if (self.horizon is None) == (self.customers is None):
+            raise ValueError("give exactly one of horizon (a time) or customers (a count)")
+        if self.horizon is not None and self.warmup >= self.horizon:
+            raise ValueError(f"warmup ({self.warmup}) must be shorter than horizon "
+                             f"({self.horizon})")
+        return self
+
+
+class Scenario(Frozen):
+    """A complete model: stations, customer classes, staff, complaint policy and run control."""
+
+    name: str = Field(default="scenario", description="used for the results folder")
+    description: str = ""
+    time_unit: str = Field(default="minute", description="unit of every time and rate")
+    run: RunControl
+    stations: dict[str, Station] = Field(min_length=1)
+    classes: dict[str, CustomerClass] = Field(min_length=1)
+    staff: Staff = Field(default_factory=Staff)
+    recovery: Recovery = Field(default_factory=Recovery)
+
+    @model_validator(mode="after")
+    def _references(self) -> Scenario:
+        stations = list(self.stations)
+        for cname, cls in self.classes.items():
+            where = "route" if cls.route is not None else "routing" if cls.routing else "service"
+            for s in cls.stations_visited():
+                if s not in stations:
+                    raise InvalidField(f"classes.{cname}.{where}", "must name known stations",
+                                       s, stations)
+                if s not in cls.service:
+                    raise InvalidField(f"classes.{cname}.service.{s}",
+                                       "must give a service-time distribution for every station "
+                                       "the class visits", None)
+            for s in cls.service:
+                if s not in stations:
+                    raise InvalidField(f"classes.{cname}.service", "must name known stations",
+                                       s, stations)
+            if cls.complaints and cls.complaints.station not in (None, *stations):
+                raise InvalidField(f"classes.{cname}.complaints.station",
+                                   "must name a known station", cls.complaints.station, stations)
+        for i, m in enumerate(self.staff.managers):
+            if m.home is not None and m.home not in stations:
+                raise InvalidField(f"staff.managers.{i}.home", "must name a known station",
+                                   m.home, stations)
+        has_complaints = any(c.complaints and c.complaints.probability > 0
+                             for c in self.classes.values())
+        if has_complaints and self.recovery.policy != "remake_only" and not self.staff.managers:
+            raise InvalidField("recovery.policy", "needs at least one manager in "
+                               "staff.managers (or use 'remake_only')", self.recovery.policy)
+        return self
+
+    # Convenient ordered views used by both engines -----------------------------------------
+    @property
+    def station_names(self) -> list[str]:
+        return list(self.stations)
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(self.classes)
+
+    def complaint_station(self, cls: CustomerClass) -> str:
+        assert cls.complaints is not None
+        return cls.complaints.station or cls.stations_visited()[0]
