@@ -1,0 +1,448 @@
+"""The service system as SimPy sees it: stations with queues, staff, customers and complaints.
+
+Every state change happens inside the callback of one prioritised SimPy event (``Tick``), so
+simultaneous events follow the rule written in ``queue_sim.trace``; the Numba kernel repeats
+each method here branch for branch.  Customers are integers indexing the ``Draws`` plan; a
+customer's visit ``v`` is one row of the plan and of the ``Trace``.
+
+Imports config, rng, trace and model.staff; never runner, results or plots.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import deque
+from functools import partial
+
+import numpy as np
+import simpy
+from simpy.events import Event
+
+from queue_sim.config import schema
+from queue_sim.model import policies
+from queue_sim.model.staff import IDLE, StaffMember, build_roster
+from queue_sim.rng import Draws
+from queue_sim.trace import Outcome, Priority, Trace
+
+# Tick priorities sit above SimPy's own URGENT/NORMAL (0/1), so the stop condition, which is a
+# NORMAL event, is seen before any tick at the same time.
+PRIORITY_BASE = 10
+
+# Visit states
+PLANNED, WAITING, IN_SERVICE, DONE, GONE, COMPLAINT = range(6)
+
+
+class Tick(Event):
+    """A timeout with an explicit priority (the event kind of the tie-break rule)."""
+
+    def __init__(self, env: simpy.Environment, delay: float, priority: Priority):
+        super().__init__(env)
+        self._ok = True
+        self._value = None
+        env.schedule(self, PRIORITY_BASE + int(priority), delay)
+
+
+class EpisodeDraws:
+    """Per-server episode uniforms (breakdowns, repairs, vacations), read block by block."""
+
+    def __init__(self, draws: Draws):
+        self._draws, self._cache = draws, {}
+
+    def __call__(self, stream: str, station: int, server: int, k: int) -> float:
+        key = (stream, station, server)
+        values = self._cache.get(key)
+        if values is None or k >= len(values):
+            n = max(1024, 2 * (k + 1))
+            values = self._cache[key] = self._draws.staff_stream(stream, station, server, n)
+        return float(values[k])
+
+
+class Station:
+    """A counter's queue and the staff who serve from it."""
+
+    def __init__(self, idx: int, spec: schema.Station, staff: list[StaffMember]):
+        self.idx, self.spec = idx, spec
+        self.servers = [m for m in staff if m.station == idx and m.serves]
+        self.clerks = [m for m in self.servers if not m.is_manager]
+        self.queue: list[tuple[int, int, int]] = []   # heap of (level, entry, visit)
+        self.n_waiting = 0
+        self.n_present = 0
+
+    def free_server(self) -> StaffMember | None:
+        """The lowest-numbered server who can take a customer now."""
+        for m in self.servers:
+            if m.is_free():
+                return m
+        return None
+
+
+class ServiceSystem:
+    """Stations, staff and customers of one replication, and everything that happens to them."""
+
+    def __init__(self, env: simpy.Environment, scenario: schema.Scenario, draws: Draws):
+        self.env, self.scenario, self.draws = env, scenario, draws
+        self.staff, roster = build_roster(scenario)
+        self.stations = [Station(i, spec, self.staff)
+                         for i, spec in enumerate(scenario.stations.values())]
+        self.managers = [m for m in self.staff if m.is_manager]
+        self.policy = scenario.recovery.policy
+        self.acknowledge = scenario.recovery.acknowledge
+        self.complaints: deque[int] = deque()
+        self.episode = EpisodeDraws(draws)
+        self.trace = Trace.empty(
+            draws.n_customers, draws.visit_ptr, draws.station, draws.is_rework,
+            n_staff=len(self.staff), n_stations=len(self.stations),
+            warmup=scenario.run.warmup, horizon=draws.horizon, ended_at=0.0,
+            station_names=scenario.station_names, class_names=scenario.class_names,
+            staff=roster)
+        self.trace.class_idx[:] = draws.class_idx
+        n_visits = len(draws.station)
+        self.customer_of = np.repeat(np.arange(draws.n_customers), np.diff(draws.visit_ptr))
+        self.state = np.zeros(n_visits, np.int64)
+        self.remaining = np.zeros(n_visits)
+        self.level = np.zeros(n_visits, np.int64)
+        self.entry = np.zeros(n_visits, np.int64)
+        self.next_entry = 0
+        self.class_level = self._class_levels()
+        self.n_left = 0
+        self.last_time = 0.0
+        self.finished = env.event()
+
+    def _class_levels(self) -> np.ndarray:
+        """Queue level of each (class, station) for ordinary visits; remakes may jump to -1."""
+        prio = [c.priority for c in self.scenario.classes.values()]
+        top = min(prio)
+        levels = np.zeros((len(prio), len(self.stations)), np.int64)
+        for s, st in enumerate(self.stations):
+            if st.spec.discipline != "fifo":
+                levels[:, s] = [p - top + 1 for p in prio]  # >= 1, so -1 stays on top
+        return levels
+
+    # -- the event calendar ------------------------------------------------------------------
+    def at(self, delay: float, priority: Priority, handler, *args) -> Tick:  # noqa: ANN001
+        """Schedule ``handler(*args)`` after ``delay``; time integrals are brought up to date
+        first, at every event, stale or not (the kernel does exactly the same)."""
+        tick = Tick(self.env, delay, priority)
+        tick.callbacks.append(partial(self._fire, handler, args))
+        return tick
+
+    def _fire(self, handler, args, _event) -> None:  # noqa: ANN001
+        self.advance()
+        handler(*args)
+
+    def advance(self, now: float | None = None) -> None:
+        """Accumulate the time integrals of the statistics window up to ``now``."""
+        now = self.env.now if now is None else now
+        lo = max(self.last_time, self.trace.warmup)
+        hi = min(now, self.trace.horizon)
+        if hi > lo:
+            dt = hi - lo
+            t = self.trace
+            for st in self.stations:
+                t.queue_area[st.idx] += st.n_waiting * dt
+                t.system_area[st.idx] += st.n_present * dt
+            for m in self.staff:
+                if m.on_duty:
+                    t.on_duty_time[m.idx] += dt
+                if m.visit != IDLE and not m.away:
+                    t.busy_time[m.idx] += dt
+                if m.handling != IDLE:
+                    t.handling_time[m.idx] += dt
+        self.last_time = now
+
+    # -- customers ---------------------------------------------------------------------------
+    def arrive(self, i: int) -> None:
+        """Customer ``i`` walks in and heads for its first station."""
+        self.trace.arrived_at[i] = self.env.now
+        self.join(self.draws.visit_ptr[i])
+
+    def join(self, v: int) -> None:
+        """Visit ``v`` reaches its station: balk, be lost, or queue (and maybe be served)."""
+        d, t = self.draws, self.trace
+        i, s = self.customer_of[v], d.station[v]
+        st = self.stations[s]
+        now = self.env.now
+        t.queued_at[v] = now
+        self.remaining[v] = d.service_time[v]
+        if not d.is_rework[v] and st.free_server() is None:
+            if st.spec.capacity is not None and st.n_waiting >= st.spec.capacity:
+                self.state[v] = GONE
+                return self.leave(i, Outcome.LOST)
+            if self._balks(i, v, st.n_waiting):
+                self.state[v] = GONE
+                return self.leave(i, Outcome.BALKED)
+        self.level[v] = -1 if self._priority_remake(v) else self.class_level[d.class_idx[i], s]
+        self.entry[v] = self.next_entry
+        self.next_entry += 1
+        self.state[v] = WAITING
+        st.n_waiting += 1
+        st.n_present += 1
+        heapq.heappush(st.queue, (self.level[v], self.entry[v], v))
+        if not d.is_rework[v] and math.isfinite(d.patience[v]):
+            self.at(d.patience[v], Priority.ABANDON, self.abandon, v)
+        self.dispatch(s)
+        if st.spec.discipline == "preemptive" and self.state[v] == WAITING:
+            self.try_preempt(st, v)
+
+    def _priority_remake(self, v: int) -> bool:
+        comp = self.scenario_class(v).complaints
+        return bool(self.draws.is_rework[v] and comp is not None and comp.rework_priority)
+
+    def scenario_class(self, v: int) -> schema.CustomerClass:
+        return list(self.scenario.classes.values())[self.draws.class_idx[self.customer_of[v]]]
+
+    def _balks(self, i: int, v: int, n_waiting: int) -> bool:
+        rule = self.scenario_class(v).balking
+        if rule is None:
+            return False
+        if rule.max_queue is not None and n_waiting >= rule.max_queue:
+            return True
+        if rule.join_probability is not None:
+            jp = rule.join_probability
+            return bool(self.draws.balk_u[v] >= jp[min(n_waiting, len(jp) - 1)])
+        return False
+
+    def abandon(self, v: int) -> None:
+        """Patience ran out: leave if still waiting and never served."""
+        if self.state[v] != WAITING or not math.isnan(self.trace.service_started_at[v]):
+            return
+        st = self.stations[self.draws.station[v]]
+        self.state[v] = GONE
+        st.n_waiting -= 1
+        st.n_present -= 1
+        self.leave(self.customer_of[v], Outcome.ABANDONED)
+
+    def leave(self, i: int, outcome: Outcome) -> None:
+        self.trace.left_at[i] = self.env.now
+        self.trace.outcome[i] = outcome
+        self.n_left += 1
+        if self.n_left == self.draws.n_customers:
+            self.finished.succeed()
+
+    def next_visit_or_leave(self, v: int) -> None:
+        i = self.customer_of[v]
+        if v + 1 < self.draws.visit_ptr[i + 1]:
+            self.join(v + 1)
+        else:
+            self.leave(i, Outcome.SERVED)
+
+    # -- service -----------------------------------------------------------------------------
+    def dispatch(self, s: int) -> None:
+        """Give waiting customers (head of the queue first) to free servers (lowest first)."""
+        st = self.stations[s]
+        while st.n_waiting > 0:
+            server = st.free_server()
+            if server is None:
+                return
+            while True:
+                _, _, v = heapq.heappop(st.queue)
+                if self.state[v] == WAITING:
+                    break
+            self.start_service(server, v)
+
+    def start_service(self, m: StaffMember, v: int) -> None:
+        st = self.stations[self.draws.station[v]]
+        self.state[v] = IN_SERVICE
+        st.n_waiting -= 1
+        if math.isnan(self.trace.service_started_at[v]):
+            self.trace.service_started_at[v] = self.env.now
+        m.visit = v
+        self.begin_segment(m)
+
+    def begin_segment(self, m: StaffMember) -> None:
+        """(Re)start serving ``m.visit``: schedule its end, and a busy-clock breakdown."""
+        m.segment_start = self.env.now
+        m.token += 1
+        self.at(self.remaining[m.visit], Priority.END_SERVICE, self.end_service, m, m.token)
+        bd = self.stations[m.station].spec.breakdowns
+        if bd is not None and bd.clock == "busy" and not m.is_manager:
+            m.fail_token += 1
+            self.at(m.time_to_failure, Priority.STAFF, self.break_down, m, m.fail_token)
+
+    def end_segment(self, m: StaffMember) -> None:
+        """Stop serving for now: keep the remaining work (and busy-clock failure time)."""
+        elapsed = self.env.now - m.segment_start
+        self.remaining[m.visit] -= elapsed
+        bd = self.stations[m.station].spec.breakdowns
+        if bd is not None and bd.clock == "busy" and not m.is_manager:
+            m.time_to_failure -= elapsed
+            m.fail_token += 1
+
+    def end_service(self, m: StaffMember, token: int) -> None:
+        if token != m.token:
+            return  # the service was paused or handed back after this was scheduled
+        v = m.visit
+        self.end_segment(m)
+        m.visit = IDLE
+        t = self.trace
+        t.service_ended_at[v] = self.env.now
+        t.server[v] = m.idx
+        self.state[v] = DONE
+        self.stations[self.draws.station[v]].n_present -= 1
+        if self.draws.is_wrong[v]:
+            self.complain(v)
+        else:
+            self.next_visit_or_leave(v)
+        self.staff_free(m)
+
+    def hand_back(self, m: StaffMember) -> None:
+        """The customer ``m`` serves goes back to the queue with its remaining service, ahead
+        of later arrivals of its level (it keeps its entry number)."""
+        v = m.visit
+        if not m.away:
+            self.end_segment(m)
+        m.visit = IDLE
+        m.token += 1
+        st = self.stations[self.draws.station[v]]
+        self.state[v] = WAITING
+        st.n_waiting += 1
+        self.trace.n_preemptions[v] += 1
+        heapq.heappush(st.queue, (self.level[v], self.entry[v], v))
+
+    def try_preempt(self, st: Station, v: int) -> None:
+        """Preemptive-resume: bump the worst customer in service if ``v`` outranks it."""
+        victim, worst = None, None
+        for m in st.servers:
+            if m.visit != IDLE and not m.away and not m.leaving and m.reserved == IDLE:
+                key = (self.level[m.visit], self.entry[m.visit])
+                if worst is None or key > worst:
+                    victim, worst = m, key
+        if victim is not None and worst[0] > self.level[v]:
+            self.hand_back(victim)
+            self.dispatch(st.idx)
+
+    def staff_free(self, m: StaffMember) -> None:
+        """``m`` has just finished something: go off duty, handle a complaint, take a
+        vacation, or serve the next customer."""
+        if m.visit != IDLE or m.handling != IDLE or m.away:
+            return
+        if m.leaving:
+            m.leaving = False
+            m.on_duty = False
+            return
+        if m.is_manager:
+            if m.reserved != IDLE:
+                c, m.reserved = m.reserved, IDLE
+                return self.start_handling(m, c)
+            if self.complaints:
+                policies.assign_complaints(self)
+                if m.handling != IDLE:
+                    return
+        if not m.serves or not m.on_duty:
+            return
+        st = self.stations[m.station]
+        if st.spec.vacations is not None and st.n_waiting == 0:
+            return self.start_vacation(m)
+        self.dispatch(st.idx)
+
+    # -- complaints --------------------------------------------------------------------------
+    def complain(self, v: int) -> None:
+        """The order of visit ``v`` went wrong."""
+        self.trace.complained[v] = True
+        if self.policy == "remake_only":
+            return self.next_visit_or_leave(v)
+        self.state[v] = COMPLAINT
+        self.complaints.append(v)
+        policies.assign_complaints(self)
+
+    def start_handling(self, m: StaffMember, c: int) -> None:
+        t = self.trace
+        m.handling = c
+        now = self.env.now
+        t.handling_started_at[c] = now
+        t.handler[c] = m.idx
+        duration = self.draws.handling_time[c]
+        if self.acknowledge is not None:
+            st = self.stations[self.draws.station[c]]
+            waiting = [w for _, _, w in st.queue if self.state[w] == WAITING]
+            if waiting:
+                duration += (self.acknowledge.per_announcement
+                             + self.acknowledge.per_customer * len(waiting))
+                for w in waiting:
+                    i = self.customer_of[w]
+                    if math.isnan(t.acknowledged_at[i]):
+                        t.acknowledged_at[i] = now
+        self.at(duration, Priority.END_HANDLING, self.end_handling, m)
+
+    def end_handling(self, m: StaffMember) -> None:
+        c, m.handling = m.handling, IDLE
+        self.trace.handling_ended_at[c] = self.env.now
+        self.state[c] = DONE
+        self.next_visit_or_leave(c)
+        self.staff_free(m)
+
+    # -- staffing: shifts, breakdowns, vacations ---------------------------------------------
+    def set_clerks(self, s: int, n: int) -> None:
+        """A shift change: from now on ``n`` clerks of station ``s`` are on duty."""
+        st = self.stations[s]
+        active = [m for m in st.clerks if m.on_duty and not m.leaving]
+        if n > len(active):
+            need = n - len(active)
+            for m in st.clerks:
+                if need and m.on_duty and m.leaving:
+                    m.leaving, need = False, need - 1
+            for m in st.clerks:
+                if need and not m.on_duty:
+                    m.on_duty, need = True, need - 1
+        else:
+            for m in reversed(active[n:]):
+                if m.visit == IDLE:
+                    m.on_duty = False
+                elif st.spec.on_shift_end == "hand_back":
+                    self.hand_back(m)
+                    m.on_duty = False
+                else:
+                    m.leaving = True
+        self.dispatch(s)
+
+    def uptime(self, m: StaffMember) -> float:
+        rate = self.stations[m.station].spec.breakdowns.rate
+        return -math.log1p(-self.episode("uptime", m.station, m.idx, m.episode)) / rate
+
+    def start_breakdowns(self, m: StaffMember) -> None:
+        if self.stations[m.station].spec.breakdowns.clock == "always":
+            self.at(self.uptime(m), Priority.STAFF, self.break_down, m, m.fail_token)
+        else:
+            m.time_to_failure = self.uptime(m)
+
+    def break_down(self, m: StaffMember, token: int) -> None:
+        """A server fails (or is pulled away); its customer waits or is handed back."""
+        if token != m.fail_token:
+            return
+        spec = self.stations[m.station].spec.breakdowns
+        m.away = True
+        if m.visit != IDLE:
+            self.end_segment(m)
+            m.token += 1
+            if spec.in_service == "hand_back":
+                self.hand_back(m)
+                self.dispatch(m.station)
+        repair = float(spec.repair.quantile(
+            np.array([self.episode("repair", m.station, m.idx, m.episode)]))[0])
+        self.at(repair, Priority.STAFF, self.repaired, m)
+
+    def repaired(self, m: StaffMember) -> None:
+        m.away = False
+        m.episode += 1
+        self.start_breakdowns(m)
+        if m.visit != IDLE:
+            self.begin_segment(m)
+        else:
+            self.staff_free(m)
+
+    def start_vacation(self, m: StaffMember) -> None:
+        spec = self.stations[m.station].spec.vacations
+        m.away = True
+        length = float(spec.duration.quantile(
+            np.array([self.episode("vacation", m.station, m.idx, m.episode)]))[0])
+        m.episode += 1
+        self.at(length, Priority.STAFF, self.vacation_over, m)
+
+    def vacation_over(self, m: StaffMember) -> None:
+        m.away = False
+        st = self.stations[m.station]
+        if st.n_waiting > 0:
+            self.dispatch(st.idx)
+        elif st.spec.vacations.mode == "multiple" and m.on_duty:
+            self.start_vacation(m)
