@@ -189,7 +189,7 @@ def _visit_plans(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int
         wrong = np.zeros(n, dtype=bool)
         handling = np.zeros(n)
         if comp is not None and comp.probability > 0:
-            wrong = (station == comp_station) & (u("complaint") < comp.probability)
+            wrong = (station == comp_station) & ~rework & (u("complaint") < comp.probability)
             handling = comp.handling.quantile(u("handling"))
         for key, col in (("station", station), ("service_time", service),
                          ("patience", patience), ("balk_u", u("balking")),

@@ -123,7 +123,11 @@ class Balking(Frozen):
 
 
 class Complaints(Frozen):
-    """Orders that go wrong: found at the end of service, then handled and optionally remade."""
+    """Orders that go wrong: found at the end of service, then handled and optionally remade.
+
+    A remake is always right (it is not checked again); repeated failures are modelled with
+    routing probabilities instead.
+    """
 
     probability: float = Field(ge=0, le=1, description="probability that an order goes wrong")
     handling: Distribution = Field(description="time a manager spends handling the complaint")
