@@ -104,7 +104,16 @@ def scenario_from_dict(data: dict[str, Any], *, path: str | None = None,
     except ValidationError as exc:
         raise ConfigError(translate(exc, data, path=path)) from None
     bind_data_files(scenario, Path(base_dir), path=path)
+    scenario._base_dir = Path(base_dir)
     return scenario
+
+
+def derive(scenario: schema.Scenario, overrides: Iterable[tuple[str, Any]] | Mapping,
+           *, path: str | None = None) -> schema.Scenario:
+    """A validated copy of ``scenario`` with dotted keys changed (data files re-read)."""
+    data = apply_overrides(scenario.model_dump(mode="json", exclude_unset=True), overrides,
+                           path=path)
+    return scenario_from_dict(data, path=path, base_dir=scenario._base_dir)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -270,6 +270,42 @@ class Staff(Frozen):
 
 
 # ---------------------------------------------------------------------------------------------
+# How waiting feels (DOMAIN.md 1.3): actual wait -> perceived wait -> satisfaction
+
+
+class Experience(Frozen):
+    """Perceived wait and satisfaction of each customer, computed from the trace.
+
+    Perceived wait ``P = overestimation * W**exponent * m``, where ``m = unexplained`` for a
+    customer who waited without being acknowledged and 1 otherwise (Maister: unexplained waits
+    feel longer).  Satisfaction ``S = baseline - disconfirmation * max(0, P - acceptable_wait)
+    + confirmation * max(0, acceptable_wait - P) - per_skip * skips`` (Maister's First Law:
+    satisfaction = perception - expectation; Larson's skips for unfairness).
+    """
+
+    overestimation: float = Field(default=1.36, gt=0,
+                                  description="k: unoccupied waits feel 36% longer (Hornik)")
+    exponent: float = Field(default=1.0, gt=0,
+                            description="b of the power law P ~ W^b (sweep 0.7-1.1)")
+    unexplained: float = Field(default=1.2, ge=1,
+                               description="multiplier for waits nobody acknowledged [A]")
+    acceptable_wait: float = Field(default=5.0, ge=0,
+                                   description="E, the wait a customer accepts, in time_unit [A]")
+    baseline: float = Field(default=7.0, description="satisfaction at P = E (0-10 scale)")
+    disconfirmation: float = Field(default=0.5, ge=0,
+                                   description="satisfaction lost per time_unit beyond E [A]")
+    confirmation: float = Field(default=0.1, ge=0,
+                                description="satisfaction gained per time_unit under E [A]")
+    per_skip: float = Field(default=0.3, ge=0,
+                            description="satisfaction lost per customer who jumped ahead [A]")
+    tolerance: float = Field(default=10.0, ge=0,
+                             description="report the share of customers waiting longer than this")
+    dissatisfied_below: float = Field(default=5.0,
+                                      description="satisfaction under which a customer counts "
+                                                  "as dissatisfied")
+
+
+# ---------------------------------------------------------------------------------------------
 # Run control and the scenario
 
 
@@ -310,6 +346,8 @@ class Scenario(Frozen):
     classes: dict[str, CustomerClass] = Field(min_length=1)
     staff: Staff = Field(default_factory=Staff)
     recovery: Recovery = Field(default_factory=Recovery)
+    experience: Experience = Field(default_factory=Experience)
+    _base_dir: Path = PrivateAttr(default=Path("."))  # where its data files are resolved
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
