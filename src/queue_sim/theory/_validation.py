@@ -15,6 +15,14 @@ TAIL_MASS = 1e-12
 """Probability mass that a truncated state space may leave out."""
 
 
+def finite(name: str, value: float) -> float:
+    """Return ``value`` as a float if it is finite, else raise ValueError."""
+    number = _real(name, value, "a finite number")
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be a finite number (got {value!r})")
+    return number
+
+
 def positive(name: str, value: float) -> float:
     """Return ``value`` as a float if it is finite and > 0, else raise ValueError."""
     number = _real(name, value, "a positive finite number")
