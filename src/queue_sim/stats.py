@@ -1,0 +1,343 @@
+"""Reducing traces to numbers: per-replication metrics, then means and t-intervals over replications.
+
+Imports ``trace`` only; never the engines, the runner or the results folder.
+
+Metric keys are ``(scope, name, metric)`` with ``scope`` one of ``system`` (name ``all``),
+``class`` (a class name), ``station`` (a station name) or ``staff`` (a staff member's name).
+In tables a key is written ``scope:name:metric`` (``METRIC_SEP``).
+
+Customer metrics (scopes ``system`` and ``class``) use the customers who arrived in the
+statistics window ``[warmup, horizon)``; time averages divide the trace's integrals, which
+already cover the window, by its length ``horizon - warmup``.
+
+==========================  ===============================================================
+metric                      meaning
+==========================  ===============================================================
+n_customers                 arrivals in the window
+mean_wait                   mean total wait in queue, all customers (an abandoning
+                            customer's wait ends when it leaves; balked and lost wait 0)
+wait_p50 .. wait_p99        percentiles of that wait (linear interpolation)
+mean_wait_served            mean wait of customers who were served
+mean_sojourn                mean arrival-to-departure time of served customers
+wait_probability            fraction with total wait > 0
+abandonment_rate            fraction abandoned (likewise balking_rate, loss_rate,
+                            unfinished_rate)
+throughput                  customers served with ``left_at`` in the window, per time unit
+n_complaints                complained visits of these customers
+complaint_rate              complained visits per customer
+n_bystanders                customers with a wait overlapping another customer's complaint
+                            handling at the same station
+bystander_mean_wait         mean wait of bystanders (other_mean_wait: of everyone else)
+bystander_wait_difference   bystander_mean_wait - other_mean_wait
+mean_queue_length           time-average number waiting (station; system: sum)
+mean_in_system              time-average number present (station; system: sum)
+utilization                 busy time / on-duty time of the staff who serve (station,
+                            system) or of one member (staff)
+n_visits, mean_wait         (station) visits reached by window customers and their mean wait
+complaint_time              (system, staff managers) manager time spent handling complaints
+handling_share              (staff managers, system) complaint_time / window length
+==========================  ===============================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from queue_sim.trace import Outcome, Trace
+
+METRIC_SEP = ":"
+PERCENTILES = (50, 90, 95, 99)
+SUMMARY_COLUMNS = ["scope", "name", "metric", "mean", "ci_low", "ci_high", "std", "reps"]
+
+Key = tuple[str, str, str]
+
+
+def summarize(trace: Trace) -> dict[Key, float]:
+    """Per-replication metrics of one trace (see the module docstring for the list).
+
+    Parameters
+    ----------
+    trace
+        The record of one replication from either engine.
+
+    Returns
+    -------
+    dict
+        ``{(scope, name, metric): value}``; NaN where a metric has no data (no served
+        customer, no staff on duty ...).  Insertion order is stable, so tables built from it
+        have the same columns every time.
+    """
+    window = float(trace.horizon - trace.warmup)
+    visit_customer = trace.visit_customer
+    n = trace.n_customers
+    visit_wait = trace.visit_wait
+    # same as trace.wait_time, but safe for customers without visits and reusing visit_wait
+    wait = np.bincount(visit_customer, weights=np.nan_to_num(visit_wait, nan=0.0),
+                       minlength=n) if n else np.zeros(0)
+    in_window = (trace.arrived_at >= trace.warmup) & (trace.arrived_at < trace.horizon)
+    served = trace.outcome == Outcome.SERVED
+    served_in_window = served & (trace.left_at >= trace.warmup) & (trace.left_at < trace.horizon)
+    complaints = np.bincount(visit_customer, weights=trace.complained.astype(float),
+                             minlength=n) if n else np.zeros(0)
+    bystander = bystanders(trace, visit_wait=visit_wait, visit_customer=visit_customer)
+    columns = _CustomerColumns(wait, trace.sojourn_time, trace.outcome, served,
+                               served_in_window, complaints, bystander)
+
+    out: dict[Key, float] = {}
+    everyone = np.ones(n, dtype=bool)
+    _customer_metrics(out, ("system", "all"), in_window, everyone, columns, window)
+    _system_time_metrics(out, trace, window)
+    names = trace.class_names or [str(k) for k in range(int(trace.class_idx.max(initial=-1)) + 1)]
+    for k, cname in enumerate(names):
+        of_class = trace.class_idx == k
+        _customer_metrics(out, ("class", cname), in_window & of_class, of_class, columns, window)
+    _station_metrics(out, trace, window, in_window[visit_customer], visit_wait)
+    _staff_metrics(out, trace, window)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Customer metrics
+
+
+@dataclass(frozen=True, slots=True)
+class _CustomerColumns:
+    """Per-customer arrays computed once and reused for every scope."""
+
+    wait: np.ndarray
+    sojourn: np.ndarray
+    outcome: np.ndarray
+    served: np.ndarray
+    served_in_window: np.ndarray
+    complaints: np.ndarray
+    bystander: np.ndarray
+
+
+def _mean(x: np.ndarray) -> float:
+    return float(x.mean()) if len(x) else np.nan
+
+
+def _customer_metrics(out: dict[Key, float], scope: tuple[str, str], mask: np.ndarray,
+                      members: np.ndarray, c: _CustomerColumns, window: float) -> None:
+    """Customer metrics of the window customers in ``mask``; ``members`` is the whole scope
+    whatever the arrival time (throughput counts departures in the window)."""
+    n = int(mask.sum())
+    wait = c.wait[mask]
+    outcome = c.outcome[mask]
+    served = c.served[mask]
+
+    def put(metric: str, value: float) -> None:
+        out[(*scope, metric)] = float(value)
+
+    put("n_customers", n)
+    put("mean_wait", _mean(wait))
+    quantiles = np.percentile(wait, PERCENTILES) if n else [np.nan] * len(PERCENTILES)
+    for p, q in zip(PERCENTILES, quantiles):
+        put(f"wait_p{p}", q)
+    put("mean_wait_served", _mean(wait[served]))
+    put("mean_sojourn", _mean(c.sojourn[mask][served]))
+    put("wait_probability", _mean(wait > 0))
+    for name, code in (("abandonment_rate", Outcome.ABANDONED), ("balking_rate", Outcome.BALKED),
+                       ("loss_rate", Outcome.LOST), ("unfinished_rate", Outcome.UNFINISHED)):
+        put(name, _mean(outcome == code))
+    put("throughput", _ratio((c.served_in_window & members).sum(), window))
+    n_complaints = c.complaints[mask].sum()
+    put("n_complaints", n_complaints)
+    put("complaint_rate", n_complaints / n if n else np.nan)
+    is_bystander = c.bystander[mask]
+    by_wait, other_wait = _mean(wait[is_bystander]), _mean(wait[~is_bystander])
+    put("n_bystanders", is_bystander.sum())
+    put("bystander_mean_wait", by_wait)
+    put("other_mean_wait", other_wait)
+    put("bystander_wait_difference", by_wait - other_wait)
+
+
+def bystanders(trace: Trace, *, visit_wait: np.ndarray | None = None,
+               visit_customer: np.ndarray | None = None) -> np.ndarray:
+    """Which customers waited while a complaint of *another* customer was handled at the station.
+
+    A visit's waiting interval is ``[queued_at, service start or leaving)``; a complaint's
+    handling interval is ``[handling_started_at, handling_ended_at)``.  Half-open intervals
+    overlap when each starts before the other ends, so zero waits never count.  Per station,
+    the number of handling intervals overlapping ``[a, b)`` is ``#(start < b) - #(end <= a)``,
+    two ``searchsorted`` calls on sorted starts and ends (O((n + m) log m), no pairwise loop);
+    overlaps with the customer's own complaints are then subtracted.
+
+    Returns
+    -------
+    numpy.ndarray
+        bool per customer.
+    """
+    n = trace.n_customers
+    if visit_customer is None:
+        visit_customer = trace.visit_customer
+    if visit_wait is None:
+        visit_wait = trace.visit_wait
+    a = trace.queued_at
+    b = a + visit_wait
+    hs, he = trace.handling_started_at, trace.handling_ended_at
+    is_complaint = trace.complained & ~np.isnan(hs) & ~np.isnan(he) & (he > hs)
+    waited = ~np.isnan(a) & ~np.isnan(b) & (b > a)
+    if not is_complaint.any() or not waited.any():
+        return np.zeros(n, dtype=bool)
+    overlaps = np.zeros(len(a), dtype=np.int64)
+    for s in np.unique(trace.station[is_complaint]):
+        comp = is_complaint & (trace.station == s)
+        starts, ends = np.sort(hs[comp]), np.sort(he[comp])
+        rows = np.flatnonzero(waited & (trace.station == s))
+        overlaps[rows] = (np.searchsorted(starts, b[rows], side="left")
+                          - np.searchsorted(ends, a[rows], side="right"))
+    # a customer does not stand by its own complaint (e.g. its remake waiting during handling)
+    comp_rows = np.flatnonzero(is_complaint)
+    owner = visit_customer[comp_rows]
+    first, last = trace.visit_ptr[owner], trace.visit_ptr[owner + 1]
+    for k in range(int((last - first).max())):
+        row = first + k
+        ok = row < last
+        row, j = row[ok], comp_rows[ok]
+        hit = (waited[row] & (trace.station[row] == trace.station[j])
+               & (a[row] < he[j]) & (hs[j] < b[row]))
+        np.subtract.at(overlaps, row[hit], 1)
+    is_bystander_visit = overlaps > 0
+    return np.bincount(visit_customer, weights=is_bystander_visit, minlength=n) > 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Time-average, station and staff metrics
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num / den) if den > 0 else np.nan
+
+
+def _system_time_metrics(out: dict[Key, float], trace: Trace, window: float) -> None:
+    out[("system", "all", "mean_queue_length")] = _ratio(trace.queue_area.sum(), window)
+    out[("system", "all", "mean_in_system")] = _ratio(trace.system_area.sum(), window)
+    roster = trace.staff
+    if roster is None:
+        return
+    serves = roster.serves
+    out[("system", "all", "utilization")] = _ratio(trace.busy_time[serves].sum(),
+                                                   trace.on_duty_time[serves].sum())
+    complaint_time = float(trace.handling_time[roster.is_manager].sum())
+    out[("system", "all", "complaint_time")] = complaint_time
+    out[("system", "all", "handling_share")] = _ratio(complaint_time, window)
+
+
+def _station_metrics(out: dict[Key, float], trace: Trace, window: float,
+                     visit_in_window: np.ndarray, visit_wait: np.ndarray) -> None:
+    names = trace.station_names or [str(s) for s in range(len(trace.queue_area))]
+    roster = trace.staff
+    reached = visit_in_window & ~np.isnan(visit_wait)
+    n_visits = np.bincount(trace.station[reached], minlength=len(names))
+    wait_sum = np.bincount(trace.station[reached], weights=visit_wait[reached],
+                           minlength=len(names))
+    for s, sname in enumerate(names):
+        key = ("station", sname)
+        if roster is not None:
+            at = roster.serves & (roster.station == s)
+            out[(*key, "utilization")] = _ratio(trace.busy_time[at].sum(),
+                                                trace.on_duty_time[at].sum())
+        out[(*key, "mean_queue_length")] = _ratio(trace.queue_area[s], window)
+        out[(*key, "mean_in_system")] = _ratio(trace.system_area[s], window)
+        out[(*key, "n_visits")] = float(n_visits[s])
+        out[(*key, "mean_wait")] = _ratio(wait_sum[s], n_visits[s])
+
+
+def _staff_metrics(out: dict[Key, float], trace: Trace, window: float) -> None:
+    roster = trace.staff
+    if roster is None:
+        return
+    for g, name in enumerate(roster.names):
+        key = ("staff", name)
+        out[(*key, "utilization")] = _ratio(trace.busy_time[g], trace.on_duty_time[g])
+        if roster.is_manager[g]:
+            out[(*key, "complaint_time")] = float(trace.handling_time[g])
+            out[(*key, "handling_share")] = _ratio(trace.handling_time[g], window)
+
+
+# ---------------------------------------------------------------------------------------------
+# Across replications
+
+
+def metric_column(key: Key) -> str:
+    """Table column name of a metric key: ``scope:name:metric``."""
+    return METRIC_SEP.join(key)
+
+
+def parse_metric_column(column: str) -> Key | None:
+    """Inverse of ``metric_column``; None for other columns (``replication``, factors ...).
+
+    Station and class names may contain the separator, so scope and metric are split off the
+    ends.
+    """
+    if not isinstance(column, str) or column.count(METRIC_SEP) < 2:
+        return None
+    scope, rest = column.split(METRIC_SEP, 1)
+    name, metric = rest.rsplit(METRIC_SEP, 1)
+    if scope not in ("system", "class", "station", "staff"):
+        return None
+    return scope, name, metric
+
+
+def to_long(rep_frame: pd.DataFrame, by: list[str] | None = None) -> pd.DataFrame:
+    """Wide replication table -> long rows ``(*by, replication, scope, name, metric, value)``."""
+    if {"scope", "name", "metric", "value"} <= set(rep_frame.columns):
+        return rep_frame
+    keys = {c: parse_metric_column(c) for c in rep_frame.columns}
+    metric_cols = [c for c, k in keys.items() if k is not None]
+    ids = [c for c in rep_frame.columns if keys[c] is None]
+    long = rep_frame.melt(id_vars=ids, value_vars=metric_cols, var_name="column",
+                          value_name="value")
+    parts = pd.DataFrame([keys[c] for c in metric_cols], columns=["scope", "name", "metric"],
+                         index=metric_cols)
+    long = long.join(parts, on="column").drop(columns="column")
+    return long[[*ids, "scope", "name", "metric", "value"]]
+
+
+def across_replications(rep_frame: pd.DataFrame, *, by: list[str] | None = None,
+                        confidence: float = 0.95) -> pd.DataFrame:
+    """Mean and t-interval of every metric over replications.
+
+    Parameters
+    ----------
+    rep_frame
+        One row per replication with ``scope:name:metric`` columns (``Results.replications``),
+        or a long frame with ``scope, name, metric, value`` columns.  Other columns are ignored
+        unless named in ``by``.
+    by
+        Columns to group by as well (a sweep's point id or factors); they lead the output.
+    confidence
+        Two-sided level of the interval (default 95%).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``[*by], scope, name, metric, mean, ci_low, ci_high, std, reps``.  NaN values are
+        dropped per metric and ``reps`` counts what is left; the interval is
+        ``mean +- t(1 - alpha/2, reps - 1) std / sqrt(reps)`` with the sample std (NaN when
+        reps < 2).
+    """
+    by = list(by or [])
+    long = to_long(rep_frame)
+    keys = [*by, "scope", "name", "metric"]
+    if long.empty:
+        return pd.DataFrame(columns=[*by, *SUMMARY_COLUMNS])
+    values = pd.to_numeric(long["value"], errors="coerce").astype(float)
+    grouped = values.groupby([long[k] for k in keys], sort=False, dropna=False)
+    table = grouped.agg(["mean", "std", "count"]).reset_index()
+    table.columns = [*keys, "mean", "std", "reps"]
+    reps = table["reps"].to_numpy()
+    mean, std = table["mean"].to_numpy(float), table["std"].to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = np.where(reps >= 2, sps.t.ppf(0.5 + confidence / 2, np.maximum(reps - 1, 1)),
+                     np.nan)
+        half = t * std / np.sqrt(reps)
+    table["ci_low"] = mean - half
+    table["ci_high"] = mean + half
+    table["reps"] = table["reps"].astype(int)
+    return table[[*by, *SUMMARY_COLUMNS]]
