@@ -94,9 +94,8 @@ def expected_visits(scenario: schema.Scenario, cls: schema.CustomerClass
     """Expected (visits, remakes) per customer at each station, in ``station_names`` order.
 
     Visits follow the route or solve the traffic equations ``v = e + v P`` of the routing.  A
-    wrong order either ends the customer's route (no rework) or adds a remake at that station;
-    a remake can go wrong again (the draws decide every visit there), so each visit brings
-    ``p / (1 - p)`` remakes.
+    wrong order either ends the customer's route (no rework) or adds one remake at that station,
+    and a remake is never wrong again, so each ordinary visit there brings ``p`` remakes.
     """
     names = scenario.station_names
     idx = {n: i for i, n in enumerate(names)}
@@ -125,7 +124,7 @@ def expected_visits(scenario: schema.Scenario, cls: schema.CustomerClass
     visits = np.bincount(state_station, weights=per_state, minlength=len(names))
     remakes = np.zeros(len(names))
     if comp is not None and comp.rework and p > 0:
-        remakes[comp_station] = visits[comp_station] * (p / (1 - p) if p < 1 else np.inf)
+        remakes[comp_station] = visits[comp_station] * p
     return visits, remakes
 
 
