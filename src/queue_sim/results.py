@@ -110,3 +110,12 @@ def read_results(path: str | Path) -> Results:
         customers=pd.read_parquet(customers_path) if customers_path.exists() else None,
         manifest=json.loads((path / "manifest.json").read_text()),
     )
+
+
+def write_frame_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write one CSV so that readers see either nothing or the whole file."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    frame.to_csv(tmp, index=False)
+    os.replace(tmp, path)
+    return path
