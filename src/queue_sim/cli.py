@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from queue_sim.commands import plot as plot_command
+from queue_sim.commands import regress as regress_command
 from queue_sim.commands import sweep as sweep_command
+from queue_sim.commands import validate as validate_command
 from queue_sim.config.load import derive, parse_override
 from queue_sim.errors import ConfigError, Problem
 
@@ -223,7 +225,9 @@ COMMANDS: dict[str, Command] = {
                      _configure_check, _check),
     "sweep": Command(sweep_command.HELP, sweep_command.configure, sweep_command.run),
     "plot": Command(plot_command.HELP, plot_command.configure, plot_command.run),
-    # "validate", "regress", "bench": added by their modules' owners
+    "validate": Command(validate_command.HELP, validate_command.configure, validate_command.run),
+    "regress": Command(regress_command.HELP, regress_command.configure, regress_command.run),
+    # "bench": added by its module's owner
 }
 
 
