@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
-    engine = args.engine or ("numba" if importlib.util.find_spec("queue_sim.kernels.simulate")
+    engine = args.engine or ("numba" if importlib.util.find_spec("queue_sim.kernels")
                              else "simpy")
     out = args.out or ROOT / "results" / ("study_360_smoke" if args.smoke else "study_360")
     frame = run_study(smoke=args.smoke, engine=engine, workers=args.workers, out=out)

@@ -15,7 +15,7 @@ import pytest
 from queue_sim.trace import Outcome
 from tests.model.hand_traced import build, fixed, run
 
-ENGINES = ["simpy"] + (["numba"] if importlib.util.find_spec("queue_sim.kernels.simulate")
+ENGINES = ["simpy"] + (["numba"] if importlib.util.find_spec("queue_sim.kernels")
                        else [])
 pytestmark = pytest.mark.parametrize("engine", ENGINES)
 NAN = math.nan

@@ -12,7 +12,7 @@ import pytest
 
 from queue_sim.validation import CASES, run_case
 
-ENGINES = ["simpy"] + (["numba"] if importlib.util.find_spec("queue_sim.kernels.simulate")
+ENGINES = ["simpy"] + (["numba"] if importlib.util.find_spec("queue_sim.kernels")
                        else [])
 IDS = [c.name for c in CASES]
 

@@ -16,7 +16,7 @@ from queue_sim import theory
 from queue_sim.config import scenario_from_dict
 from queue_sim.counterfactual import counterfactual
 
-ENGINE = "numba" if importlib.util.find_spec("queue_sim.kernels.simulate") else "simpy"
+ENGINE = "numba" if importlib.util.find_spec("queue_sim.kernels") else "simpy"
 START = 150.0  # the removal starts here, long after the relaxation time (stationary start)
 
 

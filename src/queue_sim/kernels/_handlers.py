@@ -1,0 +1,469 @@
+"""The event handlers of the kernel, one function per method of ``model/counter.py``.
+
+Each function names the method it mirrors; the statements are in the same order, because the
+order in which events are scheduled inside a handler is what fixes their sequence numbers (the
+last part of the tie-break key).  ``md`` is the state record of ``kernels._state``.  Imports numba and kernels._state only.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+from queue_sim.kernels import NUMBA_OPTIONS
+from queue_sim.kernels._state import (
+    BD_ALWAYS, BD_BUSY, COMPLAINT, DONE, DROP_EVERYTHING, E_REPAIR, E_UPTIME, E_VACATION,
+    ENTRY_SPAN, EV_ABANDON, EV_BREAK_DOWN, EV_END_HANDLING, EV_END_SERVICE, EV_REPAIRED,
+    EV_VACATION_OVER, FINISH_CURRENT, GONE, IDLE, IN_SERVICE, NEED_EPISODES, O_ABANDONED,
+    O_BALKED, O_LOST, O_SERVED, P_ABANDON, P_END_HANDLING, P_END_SERVICE, P_STAFF, PREEMPTIVE,
+    REMAKE_ONLY, VAC_MULTIPLE, VAC_NONE, WAITING, _queue_pop, _queue_push, _schedule,
+)
+
+# -- customers -----------------------------------------------------------------------------
+
+
+@njit(**NUMBA_OPTIONS)
+def _is_free(md, m):
+    """StaffMember.is_free: can take a customer from the queue now."""
+    return (md.serves[m] != 0 and md.on_duty[m] != 0 and md.leaving[m] == 0
+            and md.away[m] == 0 and md.staff_visit[m] == IDLE and md.handling[m] == IDLE
+            and md.reserved[m] == IDLE)
+
+
+@njit(**NUMBA_OPTIONS)
+def _free_server(md, s):
+    """Station.free_server: the lowest-numbered server who can take a customer, or -1."""
+    lists = md.staff_lists
+    for j in range(md.servers_start[s], md.servers_end[s]):
+        m = lists[j]
+        if _is_free(md, m):
+            return m
+    return -1
+
+
+@njit(**NUMBA_OPTIONS)
+def _arrive(md, i):
+    """ServiceSystem.arrive: customer ``i`` walks in and heads for its first station."""
+    md.arrived_at[i] = md.now
+    _join(md, md.visit_ptr[i])
+
+
+@njit(**NUMBA_OPTIONS)
+def _join(md, v):
+    """ServiceSystem.join: visit ``v`` reaches its station: balk, be lost, or queue."""
+    i = md.customer_of[v]
+    s = md.station[v]
+    md.queued_at[v] = md.now
+    md.remaining[v] = md.service_time[v]
+    if not md.is_rework[v] and _free_server(md, s) < 0:
+        capacity = md.capacity[s]
+        if capacity >= 0 and md.n_waiting[s] >= capacity:
+            md.visit_state[v] = GONE
+            _leave(md, i, O_LOST)
+            return
+        if _balks(md, i, v, md.n_waiting[s]):
+            md.visit_state[v] = GONE
+            _leave(md, i, O_BALKED)
+            return
+    c = md.class_idx[i]
+    # _priority_remake: a remake of a class with rework_priority goes on top (level -1)
+    level = -1 if (md.is_rework[v] and md.priority_remake[c] != 0) \
+        else md.class_level[c * md.n_stations + s]
+    entry = md.next_entry
+    md.next_entry = entry + 1
+    key = (level + 1) * ENTRY_SPAN + entry
+    md.queue_key[v] = key
+    md.visit_state[v] = WAITING
+    md.n_waiting[s] += 1
+    md.n_present[s] += 1
+    _queue_push(md, s, key, v)
+    if not md.is_rework[v] and math.isfinite(md.patience[v]):
+        _schedule(md, md.patience[v], P_ABANDON, EV_ABANDON, v, 0)
+    _dispatch(md, s)
+    if md.discipline[s] == PREEMPTIVE and md.visit_state[v] == WAITING:
+        _try_preempt(md, s, v)
+
+
+@njit(**NUMBA_OPTIONS)
+def _balks(md, i, v, n_waiting):
+    """ServiceSystem._balks: the class's balking rule, given ``n_waiting`` in the queue."""
+    c = md.class_idx[i]
+    if md.has_balking[c] == 0:
+        return False
+    if md.max_queue[c] >= 0 and n_waiting >= md.max_queue[c]:
+        return True
+    lo, hi = md.join_start[c], md.join_end[c]
+    if hi > lo:
+        return md.balk_u[v] >= md.join_probability[lo + min(n_waiting, hi - lo - 1)]
+    return False
+
+
+@njit(**NUMBA_OPTIONS)
+def _abandon(md, v):
+    """ServiceSystem.abandon: patience ran out; leave if still waiting and never served."""
+    if md.visit_state[v] != WAITING or not math.isnan(md.service_started_at[v]):
+        return
+    s = md.station[v]
+    md.visit_state[v] = GONE
+    md.n_waiting[s] -= 1
+    md.n_present[s] -= 1
+    _leave(md, md.customer_of[v], O_ABANDONED)
+
+
+@njit(**NUMBA_OPTIONS)
+def _leave(md, i, outcome):
+    """ServiceSystem.leave (the main loop stops once every customer has left)."""
+    md.left_at[i] = md.now
+    md.outcome[i] = outcome
+    md.n_left += 1
+
+
+@njit(**NUMBA_OPTIONS)
+def _next_visit_or_leave(md, v):
+    """ServiceSystem.next_visit_or_leave."""
+    i = md.customer_of[v]
+    if v + 1 < md.visit_ptr[i + 1]:
+        _join(md, v + 1)
+    else:
+        _leave(md, i, O_SERVED)
+
+
+# -- service -------------------------------------------------------------------------------
+
+
+@njit(**NUMBA_OPTIONS)
+def _dispatch(md, s):
+    """ServiceSystem.dispatch: head of the queue to the lowest-numbered free server."""
+    while md.n_waiting[s] > 0:
+        m = _free_server(md, s)
+        if m < 0:
+            return
+        while True:  # lazy deletion: skip visits that abandoned
+            v = _queue_pop(md, s)
+            if md.visit_state[v] == WAITING:
+                break
+        _start_service(md, m, v)
+
+
+@njit(**NUMBA_OPTIONS)
+def _start_service(md, m, v):
+    """ServiceSystem.start_service."""
+    md.visit_state[v] = IN_SERVICE
+    md.n_waiting[md.station[v]] -= 1
+    if math.isnan(md.service_started_at[v]):
+        md.service_started_at[v] = md.now
+    md.staff_visit[m] = v
+    _begin_segment(md, m)
+
+
+@njit(**NUMBA_OPTIONS)
+def _begin_segment(md, m):
+    """ServiceSystem.begin_segment: schedule the end of service, and a busy-clock breakdown."""
+    md.segment_start[m] = md.now
+    md.token[m] += 1
+    _schedule(md, md.remaining[md.staff_visit[m]], P_END_SERVICE, EV_END_SERVICE, m,
+              md.token[m])
+    if md.breakdowns[md.staff_station[m]] == BD_BUSY and md.is_manager[m] == 0:
+        md.fail_token[m] += 1
+        _schedule(md, md.time_to_failure[m], P_STAFF, EV_BREAK_DOWN, m, md.fail_token[m])
+
+
+@njit(**NUMBA_OPTIONS)
+def _end_segment(md, m):
+    """ServiceSystem.end_segment: keep the remaining work (and busy-clock failure time)."""
+    elapsed = md.now - md.segment_start[m]
+    md.remaining[md.staff_visit[m]] -= elapsed
+    if md.breakdowns[md.staff_station[m]] == BD_BUSY and md.is_manager[m] == 0:
+        md.time_to_failure[m] -= elapsed
+        md.fail_token[m] += 1
+
+
+@njit(**NUMBA_OPTIONS)
+def _end_service(md, m, token):
+    """ServiceSystem.end_service (stale if the service was paused or handed back)."""
+    if token != md.token[m]:
+        return
+    v = md.staff_visit[m]
+    _end_segment(md, m)
+    md.staff_visit[m] = IDLE
+    md.service_ended_at[v] = md.now
+    md.server[v] = m
+    md.visit_state[v] = DONE
+    md.n_present[md.station[v]] -= 1
+    if md.is_wrong[v]:
+        _complain(md, v)
+    else:
+        _next_visit_or_leave(md, v)
+    _staff_free(md, m)
+
+
+@njit(**NUMBA_OPTIONS)
+def _hand_back(md, m):
+    """ServiceSystem.hand_back: the customer goes back to the queue, keeping its entry."""
+    v = md.staff_visit[m]
+    if md.away[m] == 0:
+        _end_segment(md, m)
+    md.staff_visit[m] = IDLE
+    md.token[m] += 1
+    s = md.station[v]
+    md.visit_state[v] = WAITING
+    md.n_waiting[s] += 1
+    md.n_preemptions[v] += 1
+    _queue_push(md, s, md.queue_key[v], v)
+
+
+@njit(**NUMBA_OPTIONS)
+def _try_preempt(md, s, v):
+    """ServiceSystem.try_preempt: bump the worst customer in service if ``v`` outranks it."""
+    victim, worst = -1, 0
+    for j in range(md.servers_start[s], md.servers_end[s]):
+        m = md.staff_lists[j]
+        if (md.staff_visit[m] != IDLE and md.away[m] == 0 and md.leaving[m] == 0
+                and md.reserved[m] == IDLE):
+            key = md.queue_key[md.staff_visit[m]]
+            if victim < 0 or key > worst:
+                victim, worst = m, key
+    if victim >= 0 and worst // ENTRY_SPAN > md.queue_key[v] // ENTRY_SPAN:
+        _hand_back(md, victim)
+        _dispatch(md, s)
+
+
+@njit(**NUMBA_OPTIONS)
+def _staff_free(md, m):
+    """ServiceSystem.staff_free: off duty, a complaint, a vacation, or the next customer."""
+    if md.staff_visit[m] != IDLE or md.handling[m] != IDLE or md.away[m] != 0:
+        return
+    if md.leaving[m] != 0:
+        md.leaving[m] = 0
+        md.on_duty[m] = 0
+        return
+    if md.is_manager[m] != 0:
+        if md.reserved[m] != IDLE:
+            c = md.reserved[m]
+            md.reserved[m] = IDLE
+            _start_handling(md, m, c)
+            return
+        if md.complaint_tail > md.complaint_head:
+            _assign_complaints(md)
+            if md.handling[m] != IDLE:
+                return
+    if md.serves[m] == 0 or md.on_duty[m] == 0:
+        return
+    s = md.staff_station[m]
+    if md.vacations[s] != VAC_NONE and md.n_waiting[s] == 0:
+        _start_vacation(md, m)
+        return
+    _dispatch(md, s)
+
+
+# -- complaints (ServiceSystem and policies.assign_complaints) -------------------------------
+
+
+@njit(**NUMBA_OPTIONS)
+def _complain(md, v):
+    """ServiceSystem.complain: the order of visit ``v`` went wrong."""
+    md.complained[v] = True
+    if md.policy == REMAKE_ONLY:
+        _next_visit_or_leave(md, v)
+        return
+    md.visit_state[v] = COMPLAINT
+    tail = md.complaint_tail
+    md.complaints[tail] = v
+    md.complaint_tail = tail + 1
+    _assign_complaints(md)
+
+
+@njit(**NUMBA_OPTIONS)
+def _first_manager(md, want_free):
+    """policies._first: the first manager neither handling nor promised, who is free (on duty,
+    here, not serving) if ``want_free`` and otherwise serving and here; -1 if none."""
+    for j in range(md.managers_start, md.managers_end):
+        m = md.staff_lists[j]
+        if md.handling[m] != IDLE or md.reserved[m] != IDLE:
+            continue
+        if want_free:
+            if md.on_duty[m] != 0 and md.away[m] == 0 and md.staff_visit[m] == IDLE:
+                return m
+        elif md.staff_visit[m] != IDLE and md.away[m] == 0:
+            return m
+    return -1
+
+
+@njit(**NUMBA_OPTIONS)
+def _assign_complaints(md):
+    """policies.assign_complaints: hand waiting complaints, oldest first, to managers."""
+    while md.complaint_tail > md.complaint_head:
+        c = md.complaints[md.complaint_head]
+        free = _first_manager(md, True)
+        if free >= 0:
+            md.complaint_head += 1
+            _start_handling(md, free, c)
+            continue
+        serving = _first_manager(md, False)
+        if serving < 0:
+            return
+        policy = md.policy
+        if policy == DROP_EVERYTHING:
+            md.complaint_head += 1
+            s = md.staff_station[serving]
+            _hand_back(md, serving)
+            _start_handling(md, serving, c)
+            _dispatch(md, s)
+        elif policy == FINISH_CURRENT:
+            md.complaint_head += 1
+            md.reserved[serving] = c
+        else:
+            return
+
+
+@njit(**NUMBA_OPTIONS)
+def _start_handling(md, m, c):
+    """ServiceSystem.start_handling: acknowledge the station's queue, then handle ``c``."""
+    now = md.now
+    md.handling[m] = c
+    md.handling_started_at[c] = now
+    md.handler[c] = m
+    duration = md.handling_time[c]
+    if md.has_ack != 0:
+        s = md.station[c]
+        base = md.heap_start[s]
+        n_waiting = 0
+        for j in range(base, base + md.heap_size[s]):
+            if md.visit_state[md.heap_visit[j]] == WAITING:
+                n_waiting += 1
+        if n_waiting > 0:
+            duration += md.ack_per_announcement + md.ack_per_customer * n_waiting
+            for j in range(base, base + md.heap_size[s]):
+                w = md.heap_visit[j]
+                if md.visit_state[w] == WAITING:
+                    i = md.customer_of[w]
+                    if math.isnan(md.acknowledged_at[i]):
+                        md.acknowledged_at[i] = now
+    _schedule(md, duration, P_END_HANDLING, EV_END_HANDLING, m, 0)
+
+
+@njit(**NUMBA_OPTIONS)
+def _end_handling(md, m):
+    """ServiceSystem.end_handling."""
+    c = md.handling[m]
+    md.handling[m] = IDLE
+    md.handling_ended_at[c] = md.now
+    md.visit_state[c] = DONE
+    _next_visit_or_leave(md, c)
+    _staff_free(md, m)
+
+
+# -- staffing: shifts, breakdowns, vacations ---------------------------------------------------
+
+
+@njit(**NUMBA_OPTIONS)
+def _set_clerks(md, s, n):
+    """ServiceSystem.set_clerks: from now on ``n`` clerks of station ``s`` are on duty."""
+    lists = md.staff_lists
+    lo, hi = md.clerks_start[s], md.clerks_end[s]
+    n_active = 0
+    for j in range(lo, hi):
+        m = lists[j]
+        if md.on_duty[m] != 0 and md.leaving[m] == 0:
+            n_active += 1
+    if n > n_active:
+        need = n - n_active
+        for j in range(lo, hi):
+            m = lists[j]
+            if need and md.on_duty[m] != 0 and md.leaving[m] != 0:
+                md.leaving[m] = 0
+                need -= 1
+        for j in range(lo, hi):
+            m = lists[j]
+            if need and md.on_duty[m] == 0:
+                md.on_duty[m] = 1
+                need -= 1
+    else:
+        # reversed(active[n:]): walk the clerks backwards; k is the position in ``active``
+        k = n_active
+        for j in range(hi - 1, lo - 1, -1):
+            m = lists[j]
+            if not (md.on_duty[m] != 0 and md.leaving[m] == 0):
+                continue
+            k -= 1
+            if k < n:
+                break
+            if md.staff_visit[m] == IDLE:
+                md.on_duty[m] = 0
+            elif md.shift_hand_back[s] != 0:
+                _hand_back(md, m)
+                md.on_duty[m] = 0
+            else:
+                md.leaving[m] = 1
+    _dispatch(md, s)
+
+
+@njit(**NUMBA_OPTIONS)
+def _episode(md, stream, m):
+    """EpisodeDraws: the pre-transformed draw of ``m``'s current episode (flags a rerun with
+    more draws when there are too few)."""
+    k = md.episode[m]
+    if k >= md.n_episodes:
+        md.status = NEED_EPISODES
+        return 1.0
+    return md.episodes[(stream * md.n_staff + m) * md.n_episodes + k]
+
+
+@njit(**NUMBA_OPTIONS)
+def _start_breakdowns(md, m):
+    """ServiceSystem.start_breakdowns (uptime(m) was transformed by the wrapper)."""
+    if md.breakdowns[md.staff_station[m]] == BD_ALWAYS:
+        _schedule(md, _episode(md, E_UPTIME, m), P_STAFF, EV_BREAK_DOWN, m,
+                  md.fail_token[m])
+    else:
+        md.time_to_failure[m] = _episode(md, E_UPTIME, m)
+
+
+@njit(**NUMBA_OPTIONS)
+def _break_down(md, m, token):
+    """ServiceSystem.break_down: a server fails; its customer waits or is handed back."""
+    if token != md.fail_token[m]:
+        return
+    s = md.staff_station[m]
+    md.away[m] = 1
+    if md.staff_visit[m] != IDLE:
+        _end_segment(md, m)
+        md.token[m] += 1
+        if md.bd_hand_back[s] != 0:
+            _hand_back(md, m)
+            _dispatch(md, s)
+    _schedule(md, _episode(md, E_REPAIR, m), P_STAFF, EV_REPAIRED, m, 0)
+
+
+@njit(**NUMBA_OPTIONS)
+def _repaired(md, m):
+    """ServiceSystem.repaired."""
+    md.away[m] = 0
+    md.episode[m] += 1
+    _start_breakdowns(md, m)
+    if md.staff_visit[m] != IDLE:
+        _begin_segment(md, m)
+    else:
+        _staff_free(md, m)
+
+
+@njit(**NUMBA_OPTIONS)
+def _start_vacation(md, m):
+    """ServiceSystem.start_vacation."""
+    md.away[m] = 1
+    length = _episode(md, E_VACATION, m)
+    md.episode[m] += 1
+    _schedule(md, length, P_STAFF, EV_VACATION_OVER, m, 0)
+
+
+@njit(**NUMBA_OPTIONS)
+def _vacation_over(md, m):
+    """ServiceSystem.vacation_over."""
+    md.away[m] = 0
+    s = md.staff_station[m]
+    if md.n_waiting[s] > 0:
+        _dispatch(md, s)
+    elif md.vacations[s] == VAC_MULTIPLE and md.on_duty[m] != 0:
+        _start_vacation(md, m)
+

@@ -1,0 +1,168 @@
+"""The kernel's main loop: ``_run`` sets the state up, pops events in (time, priority, sequence)
+order and calls the handler each one names, as ``model/simulate.py`` and SimPy do.
+
+Imports numba, numpy and the other kernel modules only.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from queue_sim.kernels import NUMBA_OPTIONS
+from queue_sim.kernels._handlers import (
+    _abandon, _arrive, _break_down, _end_handling, _end_service, _repaired, _set_clerks,
+    _start_breakdowns, _start_vacation, _vacation_over,
+)
+from queue_sim.kernels._state import (
+    BD_NONE, EV_ABANDON, EV_ARRIVAL, EV_BREAK_DOWN, EV_END_HANDLING, EV_END_SERVICE,
+    EV_REPAIRED, EV_SHIFT, EV_VACATION_OVER, OK, P_ARRIVAL, P_STAFF, VAC_NONE, _advance, _borrow, _new_model,
+    _pop_event, _ptr, _schedule, _set_calendar,
+)
+
+
+@njit(**NUMBA_OPTIONS)
+def _run(arrival_at, class_idx, visit_ptr, station, service_time, patience, balk_u, is_wrong,
+         handling_time, is_rework,
+         classes, join_probability, class_level, stations, schedule_at, schedule_servers,
+         staff_lists, staff, episodes, visits, remaining, staff_times, complaints,
+         policy, has_ack, ack_per_customer, ack_per_announcement, managers_start,
+         managers_end, warmup, horizon, drain_at,
+         arrived_at, left_at, outcome, acknowledged_at, queued_at, service_started_at,
+         service_ended_at, server, n_preemptions, complained, handling_started_at,
+         handling_ended_at, handler, busy_time, handling_time_total, on_duty_time,
+         queue_area, system_area):
+    """Simulate one replication, writing the trace arrays in place.
+
+    The first ten arrays are the ``Draws`` visit plan (booleans as uint8).  ``classes``,
+    ``stations``, ``staff`` and ``visits`` are field-major int64 tables whose rows follow
+    ``CLASS_FIELDS``, ``STATION_FIELDS``, ``STAFF_FIELDS`` and ``VISIT_FIELDS`` of
+    ``kernels._state``; ``stations``, ``staff``, ``staff_times`` (segment start, time to
+    failure), ``visits`` (visit state zeroed), ``remaining`` and ``complaints`` are the live
+    state, so pass fresh ones.  ``episodes`` is float64[3, n_staff, n_episodes].
+
+    Returns ``(status, ended_at)``; status ``NEED_EPISODES`` asks for more episode draws.
+    """
+    n_customers = arrival_at.shape[0]
+    owner = _new_model()
+    md = _borrow(owner)
+    # the visit plan
+    md.arrival_at, md.class_idx, md.visit_ptr = _ptr(arrival_at), _ptr(class_idx), \
+        _ptr(visit_ptr)
+    md.station, md.service_time, md.patience = _ptr(station), _ptr(service_time), \
+        _ptr(patience)
+    md.balk_u, md.is_wrong, md.handling_time = _ptr(balk_u), _ptr(is_wrong), \
+        _ptr(handling_time)
+    md.is_rework = _ptr(is_rework)
+    # the scenario: rows in CLASS_FIELDS, STATION_FIELDS and STAFF_FIELDS order
+    md.max_queue, md.join_start, md.join_end = _ptr(classes[0]), _ptr(classes[1]), \
+        _ptr(classes[2])
+    md.has_balking, md.priority_remake = _ptr(classes[3]), _ptr(classes[4])
+    md.join_probability, md.class_level = _ptr(join_probability), _ptr(class_level)
+    md.schedule_at, md.schedule_servers = _ptr(schedule_at), _ptr(schedule_servers)
+    md.staff_lists, md.episodes = _ptr(staff_lists), _ptr(episodes)
+    md.capacity, md.discipline, md.breakdowns = _ptr(stations[0]), _ptr(stations[1]), \
+        _ptr(stations[2])
+    md.bd_hand_back, md.vacations, md.shift_hand_back = _ptr(stations[3]), \
+        _ptr(stations[4]), _ptr(stations[5])
+    md.sched_start, md.sched_end = _ptr(stations[6]), _ptr(stations[7])
+    md.servers_start, md.servers_end = _ptr(stations[8]), _ptr(stations[9])
+    md.clerks_start, md.clerks_end = _ptr(stations[10]), _ptr(stations[11])
+    md.heap_start, md.heap_size = _ptr(stations[12]), _ptr(stations[13])
+    md.n_waiting, md.n_present = _ptr(stations[14]), _ptr(stations[15])
+    md.staff_station, md.is_manager, md.serves = _ptr(staff[0]), _ptr(staff[1]), \
+        _ptr(staff[2])
+    md.on_duty, md.leaving, md.away = _ptr(staff[3]), _ptr(staff[4]), _ptr(staff[5])
+    md.staff_visit, md.token, md.handling = _ptr(staff[6]), _ptr(staff[7]), _ptr(staff[8])
+    md.reserved, md.fail_token, md.episode = _ptr(staff[9]), _ptr(staff[10]), \
+        _ptr(staff[11])
+    md.segment_start, md.time_to_failure = _ptr(staff_times[0]), _ptr(staff_times[1])
+    # visits: rows in VISIT_FIELDS order
+    md.customer_of, md.visit_state, md.queue_key = _ptr(visits[0]), _ptr(visits[1]), \
+        _ptr(visits[2])
+    md.heap_key, md.heap_visit = _ptr(visits[3]), _ptr(visits[4])
+    md.remaining, md.complaints = _ptr(remaining), _ptr(complaints)
+    # the trace
+    md.arrived_at, md.left_at, md.outcome = _ptr(arrived_at), _ptr(left_at), _ptr(outcome)
+    md.acknowledged_at, md.queued_at = _ptr(acknowledged_at), _ptr(queued_at)
+    md.service_started_at, md.service_ended_at = _ptr(service_started_at), \
+        _ptr(service_ended_at)
+    md.server, md.n_preemptions, md.complained = _ptr(server), _ptr(n_preemptions), \
+        _ptr(complained)
+    md.handling_started_at, md.handling_ended_at = _ptr(handling_started_at), \
+        _ptr(handling_ended_at)
+    md.handler, md.busy_time = _ptr(handler), _ptr(busy_time)
+    md.handling_time_total, md.on_duty_time = _ptr(handling_time_total), _ptr(on_duty_time)
+    md.queue_area, md.system_area = _ptr(queue_area), _ptr(system_area)
+    # scalars
+    md.n_customers, md.n_stations, md.n_staff = n_customers, stations.shape[1], staff.shape[1]
+    md.n_episodes = episodes.shape[2]
+    md.policy, md.has_ack = policy, has_ack
+    md.ack_per_customer, md.ack_per_announcement = ack_per_customer, ack_per_announcement
+    md.managers_start, md.managers_end = managers_start, managers_end
+    md.warmup, md.horizon, md.now, md.last_time = warmup, horizon, 0.0, 0.0
+    md.n_left, md.next_entry, md.seq, md.status = 0, 0, 0, OK
+    md.complaint_head, md.complaint_tail = 0, 0
+    for i in range(n_customers):
+        for v in range(visit_ptr[i], visit_ptr[i + 1]):
+            md.customer_of[v] = i
+    # room for everything one event can schedule (each server starts at most a few services)
+    headroom = 16 * (md.n_staff + md.n_stations) + 64
+    md.cal_size = 0
+    _set_calendar(owner, md, 4 * headroom)
+
+    # model.simulate.simulate: clerks start their breakdown clocks or vacations, in staff order
+    for m in range(md.n_staff):
+        if md.is_manager[m] != 0:
+            continue
+        s = md.staff_station[m]
+        if md.breakdowns[s] != BD_NONE:
+            _start_breakdowns(md, m)
+        elif md.vacations[s] != VAC_NONE and md.on_duty[m] != 0:
+            _start_vacation(md, m)
+    if md.status != OK:
+        return md.status + 0 * owner.cal_capacity, 0.0
+    if n_customers > 0:
+        # the processes start in the order created: shifts per station, then arrivals
+        for s in range(md.n_stations):
+            first = md.sched_start[s]
+            if first < md.sched_end[s]:
+                _schedule(md, schedule_at[first] - 0.0, P_STAFF, EV_SHIFT, s, first)
+        _schedule(md, arrival_at[0] - 0.0, P_ARRIVAL, EV_ARRIVAL, 0, 0)
+        while True:
+            if md.cal_size + headroom > md.cal_capacity:
+                _set_calendar(owner, md, 2 * md.cal_capacity)
+            # the drain-limit timeout (a NORMAL SimPy event) goes before any tick at its time
+            if md.cal_size == 0 or md.cal_time[0] >= drain_at:
+                md.now = drain_at
+                break
+            t, kind, a, b = _pop_event(md)
+            md.now = t
+            _advance(md, t)  # ServiceSystem._fire: at every event, stale or not
+            if kind == EV_END_SERVICE:
+                _end_service(md, a, b)
+            elif kind == EV_ARRIVAL:
+                # simulate.arrivals: the customer arrives, then the next arrival is scheduled
+                _arrive(md, a)
+                if a + 1 < n_customers:
+                    _schedule(md, arrival_at[a + 1] - t, P_ARRIVAL, EV_ARRIVAL, a + 1, 0)
+            elif kind == EV_ABANDON:
+                _abandon(md, a)
+            elif kind == EV_END_HANDLING:
+                _end_handling(md, a)
+            elif kind == EV_BREAK_DOWN:
+                _break_down(md, a, b)
+            elif kind == EV_REPAIRED:
+                _repaired(md, a)
+            elif kind == EV_VACATION_OVER:
+                _vacation_over(md, a)
+            else:  # EV_SHIFT, simulate.shifts: the change, then the next one is scheduled
+                _set_clerks(md, a, schedule_servers[b])
+                if b + 1 < md.sched_end[a]:
+                    _schedule(md, schedule_at[b + 1] - t, P_STAFF, EV_SHIFT, a, b + 1)
+            if md.status != OK:
+                return md.status + 0 * owner.cal_capacity, t
+            if md.n_left == n_customers:  # system.finished: stop after this event
+                break
+    ended_at = md.now
+    _advance(md, max(ended_at, horizon))  # the final state holds until the horizon
+    return OK + 0 * owner.cal_capacity, ended_at  # owner (the calendar) lives to the end

@@ -1,0 +1,351 @@
+"""Kernel state layout: integer codes, the state record, the event calendar and station queues.
+
+The state ``md`` is a record whose array fields are raw pointers into arrays the caller owns
+and whose scalar fields are the simulation clock and counters.  It is stored in a numba
+StructRef and handed to the handlers as a borrowed pointer (``BorrowedModel``): passing ~90
+arrays, or even one reference-counted record, to every handler call cost most of the run time
+in atomic reference counting.  Under ``NUMBA_DISABLE_JIT=1`` it is a plain namespace of
+numpy arrays, so the same handler code runs as Python.  Imports numba, numpy and trace only.
+"""
+
+from __future__ import annotations
+
+import types as pytypes
+
+import numpy as np
+from numba import config, njit, types
+from numba.core import cgutils, imputils
+from numba.core.datamodel import models
+from numba.core.typing.templates import AttributeTemplate
+from numba.experimental import structref
+from numba.extending import (
+    infer_getattr, intrinsic, lower_getattr_generic, lower_setattr_generic, register_model,
+)
+
+from queue_sim.kernels import NUMBA_OPTIONS
+from queue_sim.trace import Outcome, Priority
+
+# -- codes mirroring queue_sim.trace and queue_sim.model ------------------------------------
+P_END_SERVICE = int(Priority.END_SERVICE)
+P_END_HANDLING = int(Priority.END_HANDLING)
+P_STAFF = int(Priority.STAFF)
+P_ABANDON = int(Priority.ABANDON)
+P_ARRIVAL = int(Priority.ARRIVAL)
+
+O_SERVED = int(Outcome.SERVED)
+O_ABANDONED = int(Outcome.ABANDONED)
+O_BALKED = int(Outcome.BALKED)
+O_LOST = int(Outcome.LOST)
+
+IDLE = -1
+# visit states (model.counter): PLANNED, WAITING, IN_SERVICE, DONE, GONE, COMPLAINT
+PLANNED, WAITING, IN_SERVICE, DONE, GONE, COMPLAINT = range(6)
+
+# event kinds: which handler a calendar entry calls
+EV_ARRIVAL = 0        # simulate.arrivals -> ServiceSystem.arrive
+EV_SHIFT = 1          # simulate.shifts -> ServiceSystem.set_clerks
+EV_END_SERVICE = 2    # ServiceSystem.end_service
+EV_END_HANDLING = 3   # ServiceSystem.end_handling
+EV_ABANDON = 4        # ServiceSystem.abandon
+EV_BREAK_DOWN = 5     # ServiceSystem.break_down
+EV_REPAIRED = 6       # ServiceSystem.repaired
+EV_VACATION_OVER = 7  # ServiceSystem.vacation_over
+
+# scenario literals, coded by their position here
+POLICIES = ("remake_only", "drop_everything", "finish_current", "queue", "dedicated")
+REMAKE_ONLY, DROP_EVERYTHING, FINISH_CURRENT, QUEUE, DEDICATED = range(5)
+DISCIPLINES = ("fifo", "priority", "preemptive")
+FIFO, PRIORITY, PREEMPTIVE = range(3)
+BREAKDOWN_CLOCKS = ("none", "always", "busy")
+BD_NONE, BD_ALWAYS, BD_BUSY = range(3)
+VACATION_MODES = ("none", "multiple", "single")
+VAC_NONE, VAC_MULTIPLE, VAC_SINGLE = range(3)
+
+# kernel return status
+OK = 0
+NEED_EPISODES = 1  # a server used more episode draws than given: rerun with more
+
+# calendar key = priority * SEQ_SPAN + sequence; queue key = (level + 1) * ENTRY_SPAN + entry
+SEQ_SPAN = 1 << 58
+ENTRY_SPAN = 1 << 40
+
+# episode streams: md.episodes[(stream * n_staff + m) * n_episodes + k], already transformed
+E_UPTIME, E_REPAIR, E_VACATION = range(3)
+
+# rows of the field-major tables the wrapper passes to _run
+STAFF_FIELDS = ("staff_station", "is_manager", "serves", "on_duty", "leaving", "away",
+                "staff_visit", "token", "handling", "reserved", "fail_token", "episode")
+STATION_FIELDS = ("capacity", "discipline", "breakdowns", "bd_hand_back", "vacations",
+                  "shift_hand_back", "sched_start", "sched_end", "servers_start",
+                  "servers_end", "clerks_start", "clerks_end", "heap_start", "heap_size",
+                  "n_waiting", "n_present")
+CLASS_FIELDS = ("max_queue", "join_start", "join_end", "has_balking", "priority_remake")
+VISIT_FIELDS = ("customer_of", "visit_state", "queue_key", "heap_key", "heap_visit")
+
+_F8, _I8, _U8 = (types.CPointer(types.float64), types.CPointer(types.int64),
+                 types.CPointer(types.uint8))
+_FIELDS = (
+    # the visit plan (Draws), read only
+    [("arrival_at", _F8), ("class_idx", _I8), ("visit_ptr", _I8), ("station", _I8),
+     ("service_time", _F8), ("patience", _F8), ("balk_u", _F8), ("is_wrong", _U8),
+     ("handling_time", _F8), ("is_rework", _U8)]
+    # the scenario, read only (class_level[c * n_stations + s])
+    + [(name, _I8) for name in CLASS_FIELDS]
+    + [("join_probability", _F8), ("class_level", _I8), ("schedule_at", _F8),
+       ("schedule_servers", _I8), ("staff_lists", _I8), ("episodes", _F8)]
+    # live state: stations, staff, visits, complaints
+    + [(name, _I8) for name in STATION_FIELDS + STAFF_FIELDS + VISIT_FIELDS]
+    + [("segment_start", _F8), ("time_to_failure", _F8), ("remaining", _F8),
+       ("complaints", _I8)]
+    # the trace being written
+    + [("arrived_at", _F8), ("left_at", _F8), ("outcome", _I8), ("acknowledged_at", _F8),
+       ("queued_at", _F8), ("service_started_at", _F8), ("service_ended_at", _F8),
+       ("server", _I8), ("n_preemptions", _I8), ("complained", _U8),
+       ("handling_started_at", _F8), ("handling_ended_at", _F8), ("handler", _I8),
+       ("busy_time", _F8), ("handling_time_total", _F8), ("on_duty_time", _F8),
+       ("queue_area", _F8), ("system_area", _F8)]
+    # the event calendar: arrays owned here (it grows), pointers used by the heap code
+    + [("cal_time_store", types.float64[::1]), ("cal_int_store", types.int64[:, ::1]),
+       ("cal_time", _F8), ("cal_key", _I8), ("cal_kind", _I8), ("cal_a", _I8),
+       ("cal_b", _I8)]
+    # scalars: sizes and settings, then the clock and counters (ServiceSystem attributes)
+    + [(name, types.int64) for name in (
+        "n_customers", "n_stations", "n_staff", "n_episodes", "policy", "has_ack",
+        "managers_start", "managers_end", "n_left", "next_entry", "seq", "complaint_head",
+        "complaint_tail", "status", "cal_size", "cal_capacity")]
+    + [(name, types.float64) for name in (
+        "ack_per_customer", "ack_per_announcement", "warmup", "horizon", "now", "last_time")]
+)
+
+if config.DISABLE_JIT:  # pure Python: pointers are the arrays, the record a namespace
+    def _ptr(arr):  # noqa: ANN001, ANN202
+        return arr
+
+    def _new_model():  # noqa: ANN202
+        return pytypes.SimpleNamespace()
+
+    def _borrow(owner):  # noqa: ANN001, ANN202
+        return owner
+else:
+    @intrinsic
+    def _ptr(typingctx, arr):  # noqa: ANN001, ANN202
+        """The data pointer of a contiguous array (the caller keeps the array alive)."""
+        sig = types.CPointer(arr.dtype)(arr)
+
+        def codegen(context, builder, signature, args):  # noqa: ANN001, ANN202
+            return context.make_array(signature.args[0])(context, builder, value=args[0]).data
+        return sig, codegen
+
+    @structref.register
+    class ModelType(types.StructRef):
+        """numba type of the kernel state record (owns the calendar arrays)."""
+
+    MODEL_TYPE = ModelType(_FIELDS)
+
+    class BorrowedModel(types.Type):
+        """A plain pointer to a ModelType payload: handlers get the record without a
+        reference count, so a call costs a pointer, not two atomic operations."""
+
+        def __init__(self, struct_type):  # noqa: ANN001
+            self.struct_type = struct_type
+            super().__init__(name=f"BorrowedModel[{struct_type.name}]")
+
+    @register_model(BorrowedModel)
+    class _BorrowedModelData(models.PrimitiveModel):
+        def __init__(self, dmm, fe_type):  # noqa: ANN001
+            payload = dmm.lookup(fe_type.struct_type.get_data_type())
+            super().__init__(dmm, fe_type, payload.get_value_type().as_pointer())
+
+    @infer_getattr
+    class _BorrowedModelAttributes(AttributeTemplate):
+        key = BorrowedModel
+
+        def generic_resolve(self, typ, attr):  # noqa: ANN001, ANN201
+            return typ.struct_type.field_dict.get(attr)
+
+    def _payload(context, builder, typ, val):  # noqa: ANN001, ANN202
+        return cgutils.create_struct_proxy(typ.struct_type.get_data_type())(
+            context, builder, ref=val)
+
+    @lower_getattr_generic(BorrowedModel)
+    def _borrowed_getattr(context, builder, typ, val, attr):  # noqa: ANN001, ANN202
+        return imputils.impl_ret_borrowed(context, builder, typ.struct_type.field_dict[attr],
+                                          getattr(_payload(context, builder, typ, val), attr))
+
+    @lower_setattr_generic(BorrowedModel)
+    def _borrowed_setattr(context, builder, sig, args, attr):  # noqa: ANN001, ANN202
+        typ, value_type = sig.args
+        field_type = typ.struct_type.field_dict[attr]
+        if context.data_model_manager[field_type].has_nrt_meminfo():
+            raise TypeError(f"set {attr} on the owning record, not a borrowed one")
+        setattr(_payload(context, builder, typ, args[0]), attr,
+                context.cast(builder, args[1], value_type, field_type))
+
+    @intrinsic
+    def _borrow(typingctx, owner):  # noqa: ANN001, ANN202
+        """A borrowed view of ``owner`` (keep ``owner`` alive while it is used)."""
+        sig = BorrowedModel(owner)(owner)
+
+        def codegen(context, builder, signature, args):  # noqa: ANN001, ANN202
+            return structref._Utils(context, builder, signature.args[0]).get_data_pointer(
+                args[0])
+        return sig, codegen
+
+    @njit(**NUMBA_OPTIONS)
+    def _new_model():  # noqa: ANN202
+        return structref.new(MODEL_TYPE)
+
+
+# -- the event calendar: a binary heap keyed (time, priority * SEQ_SPAN + sequence) ----------
+@njit(**NUMBA_OPTIONS)
+def _set_calendar(owner, md, capacity):
+    """Give the calendar room for ``capacity`` events, keeping the ones it holds (the arrays
+    belong to ``owner``; ``md`` is its borrowed view)."""
+    time = np.empty(capacity)
+    ints = np.empty((4, capacity), np.int64)
+    for j in range(md.cal_size):  # a loop, not slices: slices cost seconds of compile time
+        time[j] = md.cal_time[j]
+        ints[0, j] = md.cal_key[j]
+        ints[1, j] = md.cal_kind[j]
+        ints[2, j] = md.cal_a[j]
+        ints[3, j] = md.cal_b[j]
+    owner.cal_time_store = time
+    owner.cal_int_store = ints
+    md.cal_time = _ptr(time)
+    md.cal_key = _ptr(ints[0])
+    md.cal_kind = _ptr(ints[1])
+    md.cal_a = _ptr(ints[2])
+    md.cal_b = _ptr(ints[3])
+    md.cal_capacity = capacity
+
+
+@njit(**NUMBA_OPTIONS)
+def _schedule(md, delay, priority, kind, a, b):
+    """ServiceSystem.at: an event ``delay`` from now; its sequence is the order scheduled."""
+    seq = md.seq
+    md.seq = seq + 1
+    t = md.now + delay
+    key = priority * SEQ_SPAN + seq
+    n = md.cal_size
+    if n == md.cal_capacity:
+        raise RuntimeError("event calendar full (the main loop keeps headroom; a kernel bug)")
+    md.cal_size = n + 1
+    time, keys, kinds, aa, bb = md.cal_time, md.cal_key, md.cal_kind, md.cal_a, md.cal_b
+    j = n
+    while j > 0:  # sift the hole up
+        p = (j - 1) >> 1
+        pt = time[p]
+        if pt < t or (pt == t and keys[p] < key):
+            break
+        time[j] = pt
+        keys[j] = keys[p]
+        kinds[j] = kinds[p]
+        aa[j] = aa[p]
+        bb[j] = bb[p]
+        j = p
+    time[j] = t
+    keys[j] = key
+    kinds[j] = kind
+    aa[j] = a
+    bb[j] = b
+
+
+@njit(**NUMBA_OPTIONS)
+def _pop_event(md):
+    """Remove the first event; returns (time, kind, a, b)."""
+    time, keys, kinds, aa, bb = md.cal_time, md.cal_key, md.cal_kind, md.cal_a, md.cal_b
+    t0, kind0, a0, b0 = time[0], kinds[0], aa[0], bb[0]
+    n = md.cal_size - 1
+    md.cal_size = n
+    if n > 0:
+        t, key, kind, a, b = time[n], keys[n], kinds[n], aa[n], bb[n]
+        j = 0
+        while True:  # sift the hole down
+            c = 2 * j + 1
+            if c >= n:
+                break
+            if c + 1 < n and (time[c + 1] < time[c] or (
+                    time[c + 1] == time[c] and keys[c + 1] < keys[c])):
+                c += 1
+            ct = time[c]
+            if t < ct or (t == ct and key < keys[c]):
+                break
+            time[j] = ct
+            keys[j] = keys[c]
+            kinds[j] = kinds[c]
+            aa[j] = aa[c]
+            bb[j] = bb[c]
+            j = c
+        time[j] = t
+        keys[j] = key
+        kinds[j] = kind
+        aa[j] = a
+        bb[j] = b
+    return t0, kind0, a0, b0
+
+
+# -- station queues: per-station binary heaps keyed (level, entry), lazy deletion -----------
+@njit(**NUMBA_OPTIONS)
+def _queue_push(md, s, key, v):
+    """heapq.heappush(st.queue, (level, entry, v)) on station ``s``'s slice of the heap."""
+    base = md.heap_start[s]
+    n = md.heap_size[s]
+    md.heap_size[s] = n + 1
+    hk, hv = md.heap_key, md.heap_visit
+    j = n
+    while j > 0:
+        p = (j - 1) >> 1
+        if hk[base + p] < key:
+            break
+        hk[base + j] = hk[base + p]
+        hv[base + j] = hv[base + p]
+        j = p
+    hk[base + j] = key
+    hv[base + j] = v
+
+
+@njit(**NUMBA_OPTIONS)
+def _queue_pop(md, s):
+    """heapq.heappop(st.queue): the visit with the smallest (level, entry) key."""
+    base = md.heap_start[s]
+    hk, hv = md.heap_key, md.heap_visit
+    top = hv[base]
+    n = md.heap_size[s] - 1
+    md.heap_size[s] = n
+    if n > 0:
+        key, v = hk[base + n], hv[base + n]
+        j = 0
+        while True:
+            c = 2 * j + 1
+            if c >= n:
+                break
+            if c + 1 < n and hk[base + c + 1] < hk[base + c]:
+                c += 1
+            if key < hk[base + c]:
+                break
+            hk[base + j] = hk[base + c]
+            hv[base + j] = hv[base + c]
+            j = c
+        hk[base + j] = key
+        hv[base + j] = v
+    return top
+
+
+@njit(**NUMBA_OPTIONS)
+def _advance(md, now):
+    """ServiceSystem.advance: accumulate the time integrals of [warmup, horizon] up to now."""
+    lo = max(md.last_time, md.warmup)
+    hi = min(now, md.horizon)
+    if hi > lo:
+        dt = hi - lo
+        for s in range(md.n_stations):
+            md.queue_area[s] += md.n_waiting[s] * dt
+            md.system_area[s] += md.n_present[s] * dt
+        for m in range(md.n_staff):
+            if md.on_duty[m]:
+                md.on_duty_time[m] += dt
+            if md.staff_visit[m] != IDLE and not md.away[m]:
+                md.busy_time[m] += dt
+            if md.handling[m] != IDLE:
+                md.handling_time_total[m] += dt
+    md.last_time = now
