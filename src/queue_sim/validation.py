@@ -22,6 +22,7 @@ from queue_sim import theory
 from queue_sim.config import scenario_from_dict
 
 CONFIDENCE = 0.999
+HEAVY = 160_000  # customers per replication for heavy-traffic waits (rho >= 0.8)
 
 
 @dataclass(frozen=True)
@@ -74,13 +75,15 @@ def _cases() -> list[Case]:
                       [system("mean_wait", r.mean_wait), system("wait_probability",
                                                                 r.wait_probability),
                        system("mean_queue_length", r.mean_queue_length),
-                       system("utilization", r.utilization)]))
+                       system("utilization", r.utilization)],
+                      customers=HEAVY, quick_factor=16))
     r = theory.mmc(2.4, 1.0, 3)
     cases.append(Case("M/M/c", "M/M/3, lambda = 2.4 (Erlang C, 7.2)",
                       one_station(3, {"a": poisson_class(2.4, exp(1.0))}),
                       [system("mean_wait", r.mean_wait),
                        system("wait_probability", r.wait_probability),
-                       system("mean_sojourn", r.mean_sojourn)]))
+                       system("mean_sojourn", r.mean_sojourn)],
+                      customers=HEAVY, quick_factor=16))
     r = theory.mmck(2.4, 1.0, 2, 5)
     cases.append(Case("M/M/c/K", "M/M/2/5: 2 servers, 3 waiting places (7.3)",
                       one_station(2, {"a": poisson_class(2.4, exp(1.0))}, capacity=3),
@@ -101,14 +104,16 @@ def _cases() -> list[Case]:
                       one_station(1, {"a": poisson_class(0.8, {"kind": "deterministic",
                                                                "value": 1.0})}),
                       [system("mean_wait", r.mean_wait),
-                       system("wait_probability", r.wait_probability)]))
+                       system("wait_probability", r.wait_probability)],
+                      customers=HEAVY, quick_factor=16))
     r = theory.mg1_nonpreemptive_priority([0.3, 0.5], [1.0, 1.0], [2.0, 2.0])
     cases.append(Case("NP priority", "M/M/1 two classes, non-preemptive priority (Cobham, 7.6)",
                       one_station(1, {"high": poisson_class(0.3, exp(1.0), priority=0),
                                       "low": poisson_class(0.5, exp(1.0), priority=1)},
                                   discipline="priority"),
                       [Check("class", "high", "mean_wait", r.mean_waits[0]),
-                       Check("class", "low", "mean_wait", r.mean_waits[1])], tolerance=0.04))
+                       Check("class", "low", "mean_wait", r.mean_waits[1])], tolerance=0.04,
+                      customers=HEAVY, quick_factor=16))
     r = theory.mg1_preemptive_resume_priority([0.2, 0.5], [1.0, 1.0], [2.0, 1.0])
     cases.append(Case("PR priority", "M/G/1 preemptive-resume, S1 ~ Exp(1), S2 = 1: the case "
                       "that catches the re-queue bug of DOMAIN.md 8 (7.7)",
@@ -118,7 +123,8 @@ def _cases() -> list[Case]:
                                   discipline="preemptive"),
                       [Check("class", "high", "mean_sojourn", r.mean_sojourns[0]),
                        Check("class", "low", "mean_sojourn", r.mean_sojourns[1])],
-                      tolerance=0.02))
+                      tolerance=0.02,
+                      customers=HEAVY, quick_factor=16))
     r = theory.erlang_a(2.4, 1.0, 3, 0.5)
     cases.append(Case("Erlang-A", "M/M/3+M, lambda = 2.4, mean patience 2 (7.10)",
                       one_station(3, {"a": poisson_class(2.4, exp(1.0), patience=exp(2.0))}),
@@ -142,7 +148,8 @@ def _cases() -> list[Case]:
                                          "service": {"first": exp(1.0), "second": exp(1 / 1.2)}}}},
                       [system("mean_sojourn", r.mean_sojourn),
                        Check("station", "first", "mean_wait", r.mean_waits[0]),
-                       Check("station", "second", "mean_wait", r.mean_waits[1])]))
+                       Check("station", "second", "mean_wait", r.mean_waits[1])],
+                      customers=HEAVY, quick_factor=16))
     r = theory.mg1_breakdowns(0.5, 1.0, 2.0, 0.1, 2.0, 8.0)
     cases.append(Case("M/G/1 breakdowns", "M/M/1 with breakdowns while busy, rate 0.1, "
                       "repair Exp(2) (7.15)",
