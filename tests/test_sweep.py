@@ -136,7 +136,11 @@ def test_processes_and_dask_are_bit_identical(serial_run: tuple[Path, Path]) -> 
     sweep = load_sweep(path)
     with ProcessExecutor(2) as executor:
         run_sweep(sweep, serial.parent / "processes", executor=executor, progress=False)
-    with DaskExecutor(n_local=2, dashboard_address=None) as executor:
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as cluster, \
+            DaskExecutor(cluster.scheduler_address) as executor:
+        assert executor.workers == 2
         run_sweep(sweep, serial.parent / "dask", executor=executor, progress=False)
     expected = parquet_bytes(serial)
     assert len(expected) == 4
@@ -303,6 +307,17 @@ def test_cli_sweep_then_plot(workdir: Path, capsys: pytest.CaptureFixture) -> No
         assert (out / "figures" / png).with_suffix(".csv").exists()
     assert cli.main(["plot", "nowhere"]) == 2
     assert cli.main(["plot", str(out), "--format", "gif"]) == 2
+
+
+@pytest.mark.filterwarnings("ignore:Port 8787 is already in use")
+def test_cli_on_a_local_dask_cluster(workdir: Path, capsys: pytest.CaptureFixture) -> None:
+    path = write_sweep(workdir, grid={"recovery.policy": ["queue", "dedicated"]})
+    assert cli.main(["sweep", str(path), "--out", "out", "--dask-local", "1"]) == 0
+    assert "on dask (1 worker(s))" in capsys.readouterr().out
+    assert len(read_replications("out")) == 2 * 3
+    with pytest.raises(SystemExit) as info:
+        cli.main(["sweep", str(path), "--workers", "2", "--dask-local", "1"])
+    assert info.value.code == 2
 
 
 def test_smoke_runs_the_example_experiment(tmp_path: Path) -> None:

@@ -175,7 +175,8 @@ class DaskExecutor(Executor):
     n_local
         Start a ``LocalCluster(n_workers=n_local, threads_per_worker=1)`` instead.
     cluster_options
-        More keyword arguments for ``LocalCluster`` (e.g. ``dashboard_address=None``).
+        More keyword arguments for ``LocalCluster`` (e.g. ``dashboard_address=":0"``
+        for a dashboard on any free port).
     """
 
     name = "dask"

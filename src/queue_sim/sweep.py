@@ -32,7 +32,7 @@ import time
 import traceback
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -43,7 +43,7 @@ import pandas as pd
 import yaml
 
 from queue_sim import stats
-from queue_sim.config.sweep import Point, Sweep, baseline_of, expand, sweep_hash
+from queue_sim.config.sweep import Point, Sweep, expand, point_id, sweep_hash
 from queue_sim.errors import ConfigError, Problem, QueueSimError
 from queue_sim.executors import Executor, SerialExecutor, is_executor_failure
 
@@ -185,7 +185,8 @@ def run_sweep(sweep: Sweep, out: str | Path | None = None, *,
 
 
 def auto_replications_per_task(n_points: int, replications: int, workers: int) -> int:
-    """Replications per task: about 8 tasks per worker over the sweep, at least 2 per point.
+    """Replications per task: at most half a point's first batch, and few enough that the
+    sweep still makes about 8 tasks per worker.
 
     Larger tasks cut the per-task cost (pickling the scenario, a round trip to the worker),
     which matters for short replications and on Dask; enough tasks keep every worker busy.
@@ -523,7 +524,7 @@ def _manifest(sweep: Sweep, digest: str, points: list[Point], run: dict[str, Any
         "base_file": str(sweep.base_path),
         "scenario": base.model_dump(mode="json"),
         "time_unit": base.time_unit,
-        "factors": {k: {"kind": kinds[k],
+        "factors": {k: {"kind": kinds[k], "part": sweep.factor_parts[k],
                         "levels": list(dict.fromkeys(factor_value(p.factors[k], kinds[k])
                                                      for p in points))} for k in kinds},
         "baseline": sweep.baseline,
@@ -595,20 +596,29 @@ def _finish(sweep: Sweep, points: list[Point], folder: Path, columns: dict[str, 
 
 
 def write_summary(folder: Path, points: list[Point], columns: dict[str, str]) -> Path:
-    """``summary.csv``: every finished point's tidy summary with its factor columns in front."""
-    parts = []
-    for p in points:
-        path = folder / "points" / p.point_id / "summary.csv"
-        if not _is_finished(folder, p.point_id) or not path.exists():
-            continue
-        frame = _read_tidy(path)
-        front = _factor_frame(p, columns, len(frame))
-        front["point_id"] = p.point_id
-        parts.append(pd.concat([front, frame], axis=1))
-    table = (pd.concat(parts, ignore_index=True) if parts
-             else pd.DataFrame(columns=[*columns, "point_id", *stats.SUMMARY_COLUMNS]))
-    atomic_write(folder / "summary.csv", lambda p: table.to_csv(p, index=False))
+    """``summary.csv``: every finished point's tidy summary with its factor columns in front,
+    streamed point by point (memory does not grow with the number of points)."""
+    def parts() -> Iterator[pd.DataFrame]:
+        for p in points:
+            path = folder / "points" / p.point_id / "summary.csv"
+            if not _is_finished(folder, p.point_id) or not path.exists():
+                continue
+            frame = _read_tidy(path)
+            front = _factor_frame(p, columns, len(frame))
+            front["point_id"] = p.point_id
+            yield pd.concat([front, frame], axis=1)
+
+    header = [*columns, "point_id", *stats.SUMMARY_COLUMNS]
+    atomic_write(folder / "summary.csv", lambda path: _stream_csv(path, parts(), header))
     return folder / "summary.csv"
+
+
+def _stream_csv(path: Path, parts: Iterable[pd.DataFrame], header: list[str]) -> None:
+    """Write tables one after another under one header line."""
+    with open(path, "w", newline="") as file:
+        pd.DataFrame(columns=header).to_csv(file, index=False)
+        for part in parts:
+            part[header].to_csv(file, index=False, header=False)
 
 
 def _read_tidy(path: Path) -> pd.DataFrame:
@@ -634,29 +644,30 @@ def read_replications(folder: str | Path) -> pd.DataFrame:
 def write_differences(folder: Path, sweep: Sweep, points: list[Point], columns: dict[str, str]
                       ) -> Path:
     """``differences.csv``: per point and metric, mean of (point - baseline) over common
-    replications with its paired 95% t-interval; one point at a time in memory."""
-    parts, cache = [], {}
-    for p in points:
-        base = baseline_of(sweep, p, points)
-        if base is None or base is p or not (_is_finished(folder, p.point_id)
-                                              and _is_finished(folder, base.point_id)):
-            continue
-        if base.point_id not in cache:
-            cache = {base.point_id: _metric_frame(read_point(folder, base.point_id))}
-        b = cache[base.point_id]
-        a = _metric_frame(read_point(folder, p.point_id))
-        common = a.index.intersection(b.index)
-        shared = [c for c in a.columns if c in b.columns]
-        diff = a.loc[common, shared] - b.loc[common, shared]
-        table = stats.across_replications(diff.reset_index(drop=True))
-        front = _factor_frame(p, columns, len(table))
-        front["point_id"] = p.point_id
-        front["baseline_point_id"] = base.point_id
-        parts.append(pd.concat([front, table], axis=1))
-    table = (pd.concat(parts, ignore_index=True) if parts else
-             pd.DataFrame(columns=[*columns, "point_id", "baseline_point_id",
-                                   *stats.SUMMARY_COLUMNS]))
-    atomic_write(folder / "differences.csv", lambda path: table.to_csv(path, index=False))
+    replications with its paired 95% t-interval; streamed, one point at a time in memory."""
+    by_id = {p.point_id: p for p in points}
+
+    def parts() -> Iterator[pd.DataFrame]:
+        cache: dict[str, pd.DataFrame] = {}
+        for p in points:
+            base = by_id.get(point_id({**p.factors, **(sweep.baseline or {})}))
+            if base is None or base is p or not (_is_finished(folder, p.point_id)
+                                                  and _is_finished(folder, base.point_id)):
+                continue
+            if base.point_id not in cache:
+                cache = {base.point_id: _metric_frame(read_point(folder, base.point_id))}
+            b = cache[base.point_id]
+            a = _metric_frame(read_point(folder, p.point_id))
+            common = a.index.intersection(b.index)
+            shared = [c for c in a.columns if c in b.columns]
+            table = tidy_summary(a.loc[common, shared] - b.loc[common, shared])
+            front = _factor_frame(p, columns, len(table))
+            front["point_id"] = p.point_id
+            front["baseline_point_id"] = base.point_id
+            yield pd.concat([front, table], axis=1)
+
+    header = [*columns, "point_id", "baseline_point_id", *stats.SUMMARY_COLUMNS]
+    atomic_write(folder / "differences.csv", lambda path: _stream_csv(path, parts(), header))
     return folder / "differences.csv"
 
 

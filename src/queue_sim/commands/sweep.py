@@ -35,8 +35,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--smoke", action="store_true",
                         help="tiny version: 2 replications, short horizon or few customers")
     parser.add_argument("--replications-per-task", type=int, default=None, metavar="K",
-                        help="replications per task (default: about 8 tasks per worker; "
-                             "larger K: less overhead, coarser balancing)")
+                        help="replications per task (default: half a point's replications, or "
+                             "fewer to keep about 8 tasks per worker; larger K: less overhead, "
+                             "coarser balancing)")
     parser.add_argument("--no-progress", dest="progress", action="store_false", default=None,
                         help="plain progress lines even on a terminal")
 

@@ -139,6 +139,12 @@ class Sweep(Frozen):
         keys = list(self.grid) + list(self.zip)
         return keys + (list(self.sample.ranges) if self.sample else [])
 
+    @property
+    def factor_parts(self) -> dict[str, str]:
+        """Which part (``grid``, ``zip`` or ``sample``) varies each factor."""
+        parts = {k: "grid" for k in self.grid} | {k: "zip" for k in self.zip}
+        return parts | {k: "sample" for k in (self.sample.ranges if self.sample else {})}
+
     def base_data(self) -> dict[str, Any]:
         """The base scenario mapping with ``overrides`` applied (before validation)."""
         if self._base_data is None:

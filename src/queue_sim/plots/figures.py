@@ -226,9 +226,11 @@ def _is_numeric(values: Iterable[Any]) -> bool:
 
 
 def is_continuous(res: ResultsFolder, factor: str) -> bool:
-    """A numeric factor with more than ``MAX_LEVELS`` values (a sampled design)."""
+    """A sampled factor, or a numeric one with more than ``MAX_LEVELS`` values: drawn as
+    scattered values, never held at one level."""
+    info = res.manifest.get("factors", {}).get(factor, {})
     levels = res.levels(factor)
-    return _is_numeric(levels) and len(levels) > MAX_LEVELS
+    return info.get("part") == "sample" or (_is_numeric(levels) and len(levels) > MAX_LEVELS)
 
 
 def _choose_x(res: ResultsFolder, exclude: Sequence[str] = ()) -> str:
@@ -364,7 +366,7 @@ def plot_metric_vs_factor(results: str | Path | ResultsFolder, *, metric: str = 
         group = group.sort_values("_x", kind="stable")
         low = (group["mean"] - group["ci_low"]).clip(lower=0).fillna(0)
         high = (group["ci_high"] - group["mean"]).clip(lower=0).fillna(0)
-        one_per_x = not group["_x"].duplicated().any()
+        one_per_x = not group["_x"].duplicated().any() and not is_continuous(res, x)
         options = {"marker": "o", "linestyle": "-" if one_per_x else "none", **kwargs}
         ax.errorbar(group["_x"], group["mean"], yerr=[low, high],
                     label=f"{by} = {level}" if by else None, **options)
@@ -374,8 +376,8 @@ def plot_metric_vs_factor(results: str | Path | ResultsFolder, *, metric: str = 
         drawn.append(table)
     if categorical:
         ax.set_xticks(range(len(x_levels)), [str(v) for v in x_levels])
-    elif len(x_levels) <= MAX_LEVELS:
-        ax.set_xticks(sorted(x_levels), [str(v) for v in sorted(x_levels)])
+    elif not is_continuous(res, x):
+        ax.set_xticks(sorted(x_levels), [f"{v:g}" for v in sorted(x_levels)])
     ax.set_xlabel(x)
     ax.set_ylabel(metric_label(metric, res.time_unit))
     if by:
@@ -538,7 +540,9 @@ def queue_length_steps(visits: pd.DataFrame, station: str | None = None
                        ) -> tuple[np.ndarray, np.ndarray]:
     """Number waiting over time from visit rows: +1 at ``queued_at``, -1 at service start or,
     for a visit never served, when the customer left (abandoned).  Returns (times, lengths),
-    the length holding from each time to the next; at equal times departures go first."""
+    the length holding from each time to the next; at equal times departures go first.
+    A visit's rows record its first service start only, so a customer sent back to the queue
+    (preempted, or handed back at a shift end or breakdown) is not counted again."""
     rows = visits if station is None else visits[visits["station"].astype(str) == station]
     rows = rows[rows["queued_at"].notna()]
     end = rows["service_started_at"].where(rows["service_started_at"].notna(), rows["left_at"])
