@@ -23,8 +23,8 @@ def run_cli(capsys: pytest.CaptureFixture, *argv: object) -> tuple[int, str, str
 def small_cases(monkeypatch: pytest.MonkeyPatch) -> dict[str, validation.Case]:
     """M/M/1 cut to 8000 customers x 5 replications, and a copy whose theory is wrong."""
     mm1 = next(c for c in validation.CASES if c.name == "M/M/1")
-    small = dataclasses.replace(mm1, name="small M/M/1", customers=8000, replications=5,
-                                checks=mm1.checks[-1:])                  # utilization only
+    small = dataclasses.replace(mm1, name="small M/M/1", customers=8000, quick_factor=4,
+                                replications=5, checks=mm1.checks[-1:])  # utilization only
     wrong = dataclasses.replace(small, name="wrong", checks=[
         validation.Check("system", "all", "utilization", 0.9)])       # the truth is 0.8
     cases = {c.name: c for c in (small, wrong)}
