@@ -1,48 +1,99 @@
 """The Numba kernel of the service-system model: the fast path, equal to ``queue_sim.model``.
 
-``simulate(scenario, draws) -> Trace`` has the reference's signature and output.  The kernel
-mirrors ``model/counter.py`` handler by handler (``_handlers.py``), with the event calendar and
-station queues as binary heaps in preallocated arrays (``_state.py``) and the main loop in
-``_loop.py``.  Imports config, rng, trace and model.staff; never runner, results or plots.
+``simulate(scenario, draws) -> Trace`` has the reference's signature and output, record for
+record.  ``simulate.py`` validates, unpacks the scenario into arrays, pre-draws each server's
+episode values and packs the trace; ``_loop._run`` is the main loop (event calendar popped in
+``(time, priority, sequence)`` order); ``_handlers.py`` mirrors ``model/counter.py`` and
+``model/policies.py`` method by method, statement order included (it fixes the sequence numbers);
+``_state.py`` holds the codes, the state layout, the calendar and the station queues (binary
+heaps in preallocated arrays, lazy deletion); ``_record.py`` the two numba types that make the
+state cheap to pass.  Imports config, rng, trace, model.staff and model.simulate.drain_limit;
+never runner, results or plots.
 
 Parity table
 ------------
-Every feature of the reference model, whether the kernel has it, and the cross-check that
-compares the two engines on identical draws (``tests/crosscheck/test_reference_vs_kernel.py``:
-``configs`` = every ``configs/*.yaml``, ``combos`` = the hand-written feature grid,
-``hypothesis`` = random small scenarios; ``edge`` = ``tests/kernels/test_edge_cases.py``).
+Every feature of the reference model, and where the two engines are compared on identical draws:
+``configs`` = every ``configs/*.yaml`` (shortened), ``grid`` = the 5 policies x 3 disciplines x 11
+staffing variants, ``extras`` = the hand-written combinations, ``hypothesis`` = 40 random small
+scenarios (all in ``tests/crosscheck/test_reference_vs_kernel.py``), ``edge`` =
+``tests/kernels/test_edge_cases.py``.  Nothing is left unported.
 
-==============================================  =========  ======  ==========================
-feature                                          reference  kernel  cross-tested in
-==============================================  =========  ======  ==========================
-several classes and stations                     yes        yes     configs, combos, hypothesis
-fixed routes, probabilistic routing, rework      yes        yes     combos, hypothesis
-batch, scheduled (NHPP) and trace arrivals       yes        yes     configs, combos (via Draws)
-patience (abandonment)                           yes        yes     configs, combos, hypothesis
-balking: max_queue, join_probability             yes        yes     combos, hypothesis
-capacity (lost customers)                        yes        yes     configs, combos, hypothesis
-disciplines fifo / priority / preemptive         yes        yes     configs, combos, hypothesis
-priority remakes (rework_priority)               yes        yes     combos, hypothesis
-shift schedules, on_shift_end finish/hand_back   yes        yes     combos, hypothesis
-breakdowns, clock always/busy                    yes        yes     combos, hypothesis
-breakdowns, in_service wait/hand_back            yes        yes     combos, hypothesis
-vacations multiple/single                        yes        yes     combos, hypothesis
-recovery policies (all five)                     yes        yes     configs, combos, hypothesis
-acknowledgements (per customer/announcement)     yes        yes     combos, hypothesis
-floating and home managers                       yes        yes     combos, hypothesis
-drain limit, end-of-run advance to the horizon   yes        yes     edge, combos
-time integrals (queue/system area, staff time)   yes        yes     all of the above
-==============================================  =========  ======  ==========================
+================================================  =========  ======  ===========================
+feature                                           reference  kernel  cross-tested in
+================================================  =========  ======  ===========================
+several classes and stations                      yes        yes     configs, grid, hypothesis
+fixed routes, probabilistic routing, remakes      yes        yes     grid, extras, hypothesis
+Poisson, scheduled, trace arrivals; batches       yes        yes     configs, grid, extras
+empirical and every parametric distribution       yes        yes     extras, hypothesis
+patience (abandonment)                            yes        yes     configs, grid, edge
+balking: max_queue, join_probability              yes        yes     grid, extras, hypothesis
+capacity (lost customers)                         yes        yes     configs, grid, extras
+disciplines fifo / priority / preemptive          yes        yes     configs, grid, hypothesis
+priority remakes (rework_priority), rework off    yes        yes     grid, extras, hypothesis
+shift schedules, on_shift_end finish / hand_back  yes        yes     grid, extras, hypothesis
+breakdowns: clock always / busy                   yes        yes     grid, hypothesis, edge
+breakdowns: in_service wait / hand_back           yes        yes     grid, hypothesis
+vacations: multiple / single (managers too)       yes        yes     grid, extras, hypothesis
+recovery: all five policies                       yes        yes     configs, grid, hypothesis
+acknowledgements (per customer, announcement)     yes        yes     grid, extras, hypothesis
+home, floating and several managers               yes        yes     extras, hypothesis
+drain limit; end-of-run advance to the horizon    yes        yes     grid, edge
+time integrals (queue/system area, staff times)   yes        yes     every test above
+the kernel run as Python (NUMBA_DISABLE_JIT=1)    n/a        yes     edge
+================================================  =========  ======  ===========================
 
 Numba options
 -------------
 ``NUMBA_OPTIONS`` is the one place every kernel function takes its options from: cached
 compilation, no fastmath (equality with the reference matters more than a few percent), and
-the GIL released so threads can run replications side by side.
+the GIL released, so threads can run replications side by side.  numba's cache watches only
+the file of each cached function; the kernel's caches are stamped with every file of this
+package instead (``_stamp_caches_with_every_kernel_module``), so editing a handler recompiles
+the main loop that inlines it.
 """
+
+from pathlib import Path
 
 NUMBA_OPTIONS = {"cache": True, "fastmath": False, "nogil": True, "boundscheck": False}
 
-from queue_sim.kernels.simulate import simulate  # noqa: E402 - needs NUMBA_OPTIONS first
+_HERE = Path(__file__).resolve().parent
+
+
+def _sources_stamp() -> tuple:
+    """Modification time and size of every module of this package."""
+    return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size)
+                 for p in sorted(_HERE.glob("*.py")))
+
+
+def _stamp_caches_with_every_kernel_module() -> None:
+    """numba reuses a cached function while *its own* file is unchanged, even if a function
+    it calls (compiled into it) changed in another module; stamp the kernel's caches with all
+    of this package's files instead.  Uses numba's cache locator classes; a no-op where
+    numba lacks them."""
+    try:
+        from numba.core import caching
+
+        registry = caching.CacheImpl._locator_classes
+        bases = (caching.UserProvidedCacheLocator, caching.InTreeCacheLocator)
+    except (ImportError, AttributeError):  # pragma: no cover - other numba versions
+        return
+
+    class _WholePackageStamp:
+        def get_source_stamp(self):  # noqa: ANN202
+            return _sources_stamp()
+
+        @classmethod
+        def from_function(cls, py_func, py_file):  # noqa: ANN001, ANN206
+            if Path(py_file).resolve().parent != _HERE:
+                return None
+            return super().from_function(py_func, py_file)
+
+    ours = [type(f"Kernel{base.__name__}", (_WholePackageStamp, base), {}) for base in bases]
+    registry[:] = ours + [c for c in registry if not c.__name__.startswith("Kernel")]
+
+
+_stamp_caches_with_every_kernel_module()
+
+from queue_sim.kernels.simulate import simulate  # noqa: E402 - needs the two above first
 
 __all__ = ["NUMBA_OPTIONS", "simulate"]

@@ -15,9 +15,10 @@ from queue_sim.kernels._handlers import (
 )
 from queue_sim.kernels._state import (
     BD_NONE, EV_ABANDON, EV_ARRIVAL, EV_BREAK_DOWN, EV_END_HANDLING, EV_END_SERVICE,
-    EV_REPAIRED, EV_SHIFT, EV_VACATION_OVER, OK, P_ARRIVAL, P_STAFF, VAC_NONE, _advance, _borrow, _new_model,
-    _pop_event, _ptr, _schedule, _set_calendar,
+    EV_REPAIRED, EV_SHIFT, EV_VACATION_OVER, OK, P_ARRIVAL, P_STAFF, VAC_NONE, _advance,
+    _new_model, _pop_event, _schedule, _set_calendar,
 )
+from queue_sim.kernels._record import _borrow, _ptr, _release
 
 
 @njit(**NUMBA_OPTIONS)
@@ -43,65 +44,109 @@ def _run(arrival_at, class_idx, visit_ptr, station, service_time, patience, balk
     Returns ``(status, ended_at)``; status ``NEED_EPISODES`` asks for more episode draws.
     """
     n_customers = arrival_at.shape[0]
-    owner = _new_model()
+    owner = _new_model()  # owns the record (and the calendar arrays); md is a borrowed view
     md = _borrow(owner)
-    # the visit plan
-    md.arrival_at, md.class_idx, md.visit_ptr = _ptr(arrival_at), _ptr(class_idx), \
-        _ptr(visit_ptr)
-    md.station, md.service_time, md.patience = _ptr(station), _ptr(service_time), \
-        _ptr(patience)
-    md.balk_u, md.is_wrong, md.handling_time = _ptr(balk_u), _ptr(is_wrong), \
-        _ptr(handling_time)
+    # the visit plan (Draws)
+    md.arrival_at = _ptr(arrival_at)
+    md.class_idx = _ptr(class_idx)
+    md.visit_ptr = _ptr(visit_ptr)
+    md.station = _ptr(station)
+    md.service_time = _ptr(service_time)
+    md.patience = _ptr(patience)
+    md.balk_u = _ptr(balk_u)
+    md.is_wrong = _ptr(is_wrong)
+    md.handling_time = _ptr(handling_time)
     md.is_rework = _ptr(is_rework)
-    # the scenario: rows in CLASS_FIELDS, STATION_FIELDS and STAFF_FIELDS order
-    md.max_queue, md.join_start, md.join_end = _ptr(classes[0]), _ptr(classes[1]), \
-        _ptr(classes[2])
-    md.has_balking, md.priority_remake = _ptr(classes[3]), _ptr(classes[4])
-    md.join_probability, md.class_level = _ptr(join_probability), _ptr(class_level)
-    md.schedule_at, md.schedule_servers = _ptr(schedule_at), _ptr(schedule_servers)
-    md.staff_lists, md.episodes = _ptr(staff_lists), _ptr(episodes)
-    md.capacity, md.discipline, md.breakdowns = _ptr(stations[0]), _ptr(stations[1]), \
-        _ptr(stations[2])
-    md.bd_hand_back, md.vacations, md.shift_hand_back = _ptr(stations[3]), \
-        _ptr(stations[4]), _ptr(stations[5])
-    md.sched_start, md.sched_end = _ptr(stations[6]), _ptr(stations[7])
-    md.servers_start, md.servers_end = _ptr(stations[8]), _ptr(stations[9])
-    md.clerks_start, md.clerks_end = _ptr(stations[10]), _ptr(stations[11])
-    md.heap_start, md.heap_size = _ptr(stations[12]), _ptr(stations[13])
-    md.n_waiting, md.n_present = _ptr(stations[14]), _ptr(stations[15])
-    md.staff_station, md.is_manager, md.serves = _ptr(staff[0]), _ptr(staff[1]), \
-        _ptr(staff[2])
-    md.on_duty, md.leaving, md.away = _ptr(staff[3]), _ptr(staff[4]), _ptr(staff[5])
-    md.staff_visit, md.token, md.handling = _ptr(staff[6]), _ptr(staff[7]), _ptr(staff[8])
-    md.reserved, md.fail_token, md.episode = _ptr(staff[9]), _ptr(staff[10]), \
-        _ptr(staff[11])
-    md.segment_start, md.time_to_failure = _ptr(staff_times[0]), _ptr(staff_times[1])
+    # the scenario; table rows in CLASS_FIELDS, STATION_FIELDS and STAFF_FIELDS order
+    md.max_queue = _ptr(classes[0])
+    md.join_start = _ptr(classes[1])
+    md.join_end = _ptr(classes[2])
+    md.has_balking = _ptr(classes[3])
+    md.priority_remake = _ptr(classes[4])
+    md.join_probability = _ptr(join_probability)
+    md.class_level = _ptr(class_level)
+    md.schedule_at = _ptr(schedule_at)
+    md.schedule_servers = _ptr(schedule_servers)
+    md.staff_lists = _ptr(staff_lists)
+    md.episodes = _ptr(episodes)
+    md.capacity = _ptr(stations[0])
+    md.discipline = _ptr(stations[1])
+    md.breakdowns = _ptr(stations[2])
+    md.bd_hand_back = _ptr(stations[3])
+    md.vacations = _ptr(stations[4])
+    md.shift_hand_back = _ptr(stations[5])
+    md.sched_start = _ptr(stations[6])
+    md.sched_end = _ptr(stations[7])
+    md.servers_start = _ptr(stations[8])
+    md.servers_end = _ptr(stations[9])
+    md.clerks_start = _ptr(stations[10])
+    md.clerks_end = _ptr(stations[11])
+    md.heap_start = _ptr(stations[12])
+    md.heap_size = _ptr(stations[13])
+    md.n_waiting = _ptr(stations[14])
+    md.n_present = _ptr(stations[15])
+    md.staff_station = _ptr(staff[0])
+    md.is_manager = _ptr(staff[1])
+    md.serves = _ptr(staff[2])
+    md.on_duty = _ptr(staff[3])
+    md.leaving = _ptr(staff[4])
+    md.away = _ptr(staff[5])
+    md.staff_visit = _ptr(staff[6])
+    md.token = _ptr(staff[7])
+    md.handling = _ptr(staff[8])
+    md.reserved = _ptr(staff[9])
+    md.fail_token = _ptr(staff[10])
+    md.episode = _ptr(staff[11])
+    md.segment_start = _ptr(staff_times[0])
+    md.time_to_failure = _ptr(staff_times[1])
     # visits: rows in VISIT_FIELDS order
-    md.customer_of, md.visit_state, md.queue_key = _ptr(visits[0]), _ptr(visits[1]), \
-        _ptr(visits[2])
-    md.heap_key, md.heap_visit = _ptr(visits[3]), _ptr(visits[4])
-    md.remaining, md.complaints = _ptr(remaining), _ptr(complaints)
+    md.customer_of = _ptr(visits[0])
+    md.visit_state = _ptr(visits[1])
+    md.queue_key = _ptr(visits[2])
+    md.heap_key = _ptr(visits[3])
+    md.heap_visit = _ptr(visits[4])
+    md.remaining = _ptr(remaining)
+    md.complaints = _ptr(complaints)
     # the trace
-    md.arrived_at, md.left_at, md.outcome = _ptr(arrived_at), _ptr(left_at), _ptr(outcome)
-    md.acknowledged_at, md.queued_at = _ptr(acknowledged_at), _ptr(queued_at)
-    md.service_started_at, md.service_ended_at = _ptr(service_started_at), \
-        _ptr(service_ended_at)
-    md.server, md.n_preemptions, md.complained = _ptr(server), _ptr(n_preemptions), \
-        _ptr(complained)
-    md.handling_started_at, md.handling_ended_at = _ptr(handling_started_at), \
-        _ptr(handling_ended_at)
-    md.handler, md.busy_time = _ptr(handler), _ptr(busy_time)
-    md.handling_time_total, md.on_duty_time = _ptr(handling_time_total), _ptr(on_duty_time)
-    md.queue_area, md.system_area = _ptr(queue_area), _ptr(system_area)
-    # scalars
-    md.n_customers, md.n_stations, md.n_staff = n_customers, stations.shape[1], staff.shape[1]
+    md.arrived_at = _ptr(arrived_at)
+    md.left_at = _ptr(left_at)
+    md.outcome = _ptr(outcome)
+    md.acknowledged_at = _ptr(acknowledged_at)
+    md.queued_at = _ptr(queued_at)
+    md.service_started_at = _ptr(service_started_at)
+    md.service_ended_at = _ptr(service_ended_at)
+    md.server = _ptr(server)
+    md.n_preemptions = _ptr(n_preemptions)
+    md.complained = _ptr(complained)
+    md.handling_started_at = _ptr(handling_started_at)
+    md.handling_ended_at = _ptr(handling_ended_at)
+    md.handler = _ptr(handler)
+    md.busy_time = _ptr(busy_time)
+    md.handling_time_total = _ptr(handling_time_total)
+    md.on_duty_time = _ptr(on_duty_time)
+    md.queue_area = _ptr(queue_area)
+    md.system_area = _ptr(system_area)
+    # sizes, settings, and the clock and counters of ServiceSystem
+    md.n_customers = n_customers
+    md.n_stations = stations.shape[1]
+    md.n_staff = staff.shape[1]
     md.n_episodes = episodes.shape[2]
-    md.policy, md.has_ack = policy, has_ack
-    md.ack_per_customer, md.ack_per_announcement = ack_per_customer, ack_per_announcement
-    md.managers_start, md.managers_end = managers_start, managers_end
-    md.warmup, md.horizon, md.now, md.last_time = warmup, horizon, 0.0, 0.0
-    md.n_left, md.next_entry, md.seq, md.status = 0, 0, 0, OK
-    md.complaint_head, md.complaint_tail = 0, 0
+    md.policy = policy
+    md.has_ack = has_ack
+    md.ack_per_customer = ack_per_customer
+    md.ack_per_announcement = ack_per_announcement
+    md.managers_start = managers_start
+    md.managers_end = managers_end
+    md.warmup = warmup
+    md.horizon = horizon
+    md.now = 0.0
+    md.last_time = 0.0
+    md.n_left = 0
+    md.next_entry = 0
+    md.seq = 0
+    md.status = OK
+    md.complaint_head = 0
+    md.complaint_tail = 0
     for i in range(n_customers):
         for v in range(visit_ptr[i], visit_ptr[i + 1]):
             md.customer_of[v] = i
@@ -120,7 +165,8 @@ def _run(arrival_at, class_idx, visit_ptr, station, service_time, patience, balk
         elif md.vacations[s] != VAC_NONE and md.on_duty[m] != 0:
             _start_vacation(md, m)
     if md.status != OK:
-        return md.status + 0 * owner.cal_capacity, 0.0
+        _release(owner)
+        return md.status, 0.0
     if n_customers > 0:
         # the processes start in the order created: shifts per station, then arrivals
         for s in range(md.n_stations):
@@ -160,9 +206,11 @@ def _run(arrival_at, class_idx, visit_ptr, station, service_time, patience, balk
                 if b + 1 < md.sched_end[a]:
                     _schedule(md, schedule_at[b + 1] - t, P_STAFF, EV_SHIFT, a, b + 1)
             if md.status != OK:
-                return md.status + 0 * owner.cal_capacity, t
+                _release(owner)
+                return md.status, t
             if md.n_left == n_customers:  # system.finished: stop after this event
                 break
     ended_at = md.now
     _advance(md, max(ended_at, horizon))  # the final state holds until the horizon
-    return OK + 0 * owner.cal_capacity, ended_at  # owner (the calendar) lives to the end
+    _release(owner)
+    return OK, ended_at

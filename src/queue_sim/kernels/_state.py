@@ -1,28 +1,18 @@
 """Kernel state layout: integer codes, the state record, the event calendar and station queues.
 
-The state ``md`` is a record whose array fields are raw pointers into arrays the caller owns
-and whose scalar fields are the simulation clock and counters.  It is stored in a numba
-StructRef and handed to the handlers as a borrowed pointer (``BorrowedModel``): passing ~90
-arrays, or even one reference-counted record, to every handler call cost most of the run time
-in atomic reference counting.  Under ``NUMBA_DISABLE_JIT=1`` it is a plain namespace of
-numpy arrays, so the same handler code runs as Python.  Imports numba, numpy and trace only.
+The state ``md`` is a record (``kernels._record``) whose array fields are raw pointers into
+arrays the caller owns and whose scalar fields are the simulation clock and counters; under
+``NUMBA_DISABLE_JIT=1`` it is a plain namespace of numpy arrays, so the same handler code runs
+as Python.  Imports numba, numpy, trace and kernels._record only.
 """
 
 from __future__ import annotations
 
-import types as pytypes
-
 import numpy as np
-from numba import config, njit, types
-from numba.core import cgutils, imputils
-from numba.core.datamodel import models
-from numba.core.typing.templates import AttributeTemplate
-from numba.experimental import structref
-from numba.extending import (
-    infer_getattr, intrinsic, lower_getattr_generic, lower_setattr_generic, register_model,
-)
+from numba import njit, types
 
 from queue_sim.kernels import NUMBA_OPTIONS
+from queue_sim.kernels._record import DataPtr, ModelType, _ptr, new_record
 from queue_sim.trace import Outcome, Priority
 
 # -- codes mirroring queue_sim.trace and queue_sim.model ------------------------------------
@@ -82,8 +72,7 @@ STATION_FIELDS = ("capacity", "discipline", "breakdowns", "bd_hand_back", "vacat
 CLASS_FIELDS = ("max_queue", "join_start", "join_end", "has_balking", "priority_remake")
 VISIT_FIELDS = ("customer_of", "visit_state", "queue_key", "heap_key", "heap_visit")
 
-_F8, _I8, _U8 = (types.CPointer(types.float64), types.CPointer(types.int64),
-                 types.CPointer(types.uint8))
+_F8, _I8, _U8 = DataPtr(types.float64), DataPtr(types.int64), DataPtr(types.uint8)
 _FIELDS = (
     # the visit plan (Draws), read only
     [("arrival_at", _F8), ("class_idx", _I8), ("visit_ptr", _I8), ("station", _I8),
@@ -104,7 +93,7 @@ _FIELDS = (
        ("handling_started_at", _F8), ("handling_ended_at", _F8), ("handler", _I8),
        ("busy_time", _F8), ("handling_time_total", _F8), ("on_duty_time", _F8),
        ("queue_area", _F8), ("system_area", _F8)]
-    # the event calendar: arrays owned here (it grows), pointers used by the heap code
+    # the event calendar: arrays owned by the record (it grows), pointers for the heap code
     + [("cal_time_store", types.float64[::1]), ("cal_int_store", types.int64[:, ::1]),
        ("cal_time", _F8), ("cal_key", _I8), ("cal_kind", _I8), ("cal_a", _I8),
        ("cal_b", _I8)]
@@ -117,83 +106,14 @@ _FIELDS = (
         "ack_per_customer", "ack_per_announcement", "warmup", "horizon", "now", "last_time")]
 )
 
-if config.DISABLE_JIT:  # pure Python: pointers are the arrays, the record a namespace
-    def _ptr(arr):  # noqa: ANN001, ANN202
-        return arr
+MODEL_TYPE = ModelType(_FIELDS) if ModelType is not None else None
 
-    def _new_model():  # noqa: ANN202
-        return pytypes.SimpleNamespace()
 
-    def _borrow(owner):  # noqa: ANN001, ANN202
-        return owner
-else:
-    @intrinsic
-    def _ptr(typingctx, arr):  # noqa: ANN001, ANN202
-        """The data pointer of a contiguous array (the caller keeps the array alive)."""
-        sig = types.CPointer(arr.dtype)(arr)
-
-        def codegen(context, builder, signature, args):  # noqa: ANN001, ANN202
-            return context.make_array(signature.args[0])(context, builder, value=args[0]).data
-        return sig, codegen
-
-    @structref.register
-    class ModelType(types.StructRef):
-        """numba type of the kernel state record (owns the calendar arrays)."""
-
-    MODEL_TYPE = ModelType(_FIELDS)
-
-    class BorrowedModel(types.Type):
-        """A plain pointer to a ModelType payload: handlers get the record without a
-        reference count, so a call costs a pointer, not two atomic operations."""
-
-        def __init__(self, struct_type):  # noqa: ANN001
-            self.struct_type = struct_type
-            super().__init__(name=f"BorrowedModel[{struct_type.name}]")
-
-    @register_model(BorrowedModel)
-    class _BorrowedModelData(models.PrimitiveModel):
-        def __init__(self, dmm, fe_type):  # noqa: ANN001
-            payload = dmm.lookup(fe_type.struct_type.get_data_type())
-            super().__init__(dmm, fe_type, payload.get_value_type().as_pointer())
-
-    @infer_getattr
-    class _BorrowedModelAttributes(AttributeTemplate):
-        key = BorrowedModel
-
-        def generic_resolve(self, typ, attr):  # noqa: ANN001, ANN201
-            return typ.struct_type.field_dict.get(attr)
-
-    def _payload(context, builder, typ, val):  # noqa: ANN001, ANN202
-        return cgutils.create_struct_proxy(typ.struct_type.get_data_type())(
-            context, builder, ref=val)
-
-    @lower_getattr_generic(BorrowedModel)
-    def _borrowed_getattr(context, builder, typ, val, attr):  # noqa: ANN001, ANN202
-        return imputils.impl_ret_borrowed(context, builder, typ.struct_type.field_dict[attr],
-                                          getattr(_payload(context, builder, typ, val), attr))
-
-    @lower_setattr_generic(BorrowedModel)
-    def _borrowed_setattr(context, builder, sig, args, attr):  # noqa: ANN001, ANN202
-        typ, value_type = sig.args
-        field_type = typ.struct_type.field_dict[attr]
-        if context.data_model_manager[field_type].has_nrt_meminfo():
-            raise TypeError(f"set {attr} on the owning record, not a borrowed one")
-        setattr(_payload(context, builder, typ, args[0]), attr,
-                context.cast(builder, args[1], value_type, field_type))
-
-    @intrinsic
-    def _borrow(typingctx, owner):  # noqa: ANN001, ANN202
-        """A borrowed view of ``owner`` (keep ``owner`` alive while it is used)."""
-        sig = BorrowedModel(owner)(owner)
-
-        def codegen(context, builder, signature, args):  # noqa: ANN001, ANN202
-            return structref._Utils(context, builder, signature.args[0]).get_data_pointer(
-                args[0])
-        return sig, codegen
-
-    @njit(**NUMBA_OPTIONS)
-    def _new_model():  # noqa: ANN202
-        return structref.new(MODEL_TYPE)
+@njit(**NUMBA_OPTIONS)
+def _new_model():  # noqa: ANN202
+    """A new, uninitialised state record (its owner: keep it alive while ``_borrow`` views
+    of it are in use)."""
+    return new_record(MODEL_TYPE)
 
 
 # -- the event calendar: a binary heap keyed (time, priority * SEQ_SPAN + sequence) ----------
@@ -219,7 +139,7 @@ def _set_calendar(owner, md, capacity):
     md.cal_capacity = capacity
 
 
-@njit(**NUMBA_OPTIONS)
+@njit(inline="always", **NUMBA_OPTIONS)
 def _schedule(md, delay, priority, kind, a, b):
     """ServiceSystem.at: an event ``delay`` from now; its sequence is the order scheduled."""
     seq = md.seq
@@ -250,7 +170,7 @@ def _schedule(md, delay, priority, kind, a, b):
     bb[j] = b
 
 
-@njit(**NUMBA_OPTIONS)
+@njit(inline="always", **NUMBA_OPTIONS)
 def _pop_event(md):
     """Remove the first event; returns (time, kind, a, b)."""
     time, keys, kinds, aa, bb = md.cal_time, md.cal_key, md.cal_kind, md.cal_a, md.cal_b
@@ -285,7 +205,7 @@ def _pop_event(md):
 
 
 # -- station queues: per-station binary heaps keyed (level, entry), lazy deletion -----------
-@njit(**NUMBA_OPTIONS)
+@njit(inline="always", **NUMBA_OPTIONS)
 def _queue_push(md, s, key, v):
     """heapq.heappush(st.queue, (level, entry, v)) on station ``s``'s slice of the heap."""
     base = md.heap_start[s]
@@ -304,7 +224,7 @@ def _queue_push(md, s, key, v):
     hv[base + j] = v
 
 
-@njit(**NUMBA_OPTIONS)
+@njit(inline="always", **NUMBA_OPTIONS)
 def _queue_pop(md, s):
     """heapq.heappop(st.queue): the visit with the smallest (level, entry) key."""
     base = md.heap_start[s]
@@ -331,7 +251,7 @@ def _queue_pop(md, s):
     return top
 
 
-@njit(**NUMBA_OPTIONS)
+@njit(inline="always", **NUMBA_OPTIONS)
 def _advance(md, now):
     """ServiceSystem.advance: accumulate the time integrals of [warmup, horizon] up to now."""
     lo = max(md.last_time, md.warmup)

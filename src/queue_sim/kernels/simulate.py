@@ -179,6 +179,15 @@ def prepare(scenario: schema.Scenario, draws: Draws) -> KernelInputs:
 def run_kernel(scenario: schema.Scenario, draws: Draws, inputs: KernelInputs,
                n_episodes: int) -> tuple[Trace, int]:
     """One call of ``_run`` with ``n_episodes`` draws per server; returns (trace, status)."""
+    trace, args = kernel_arguments(scenario, draws, inputs, n_episodes)
+    status, ended_at = _run(*args)
+    trace.ended_at = float(ended_at)
+    return trace, int(status)
+
+
+def kernel_arguments(scenario: schema.Scenario, draws: Draws, inputs: KernelInputs,
+                     n_episodes: int) -> tuple[Trace, tuple]:
+    """A fresh trace and the arguments of ``_run`` that fill it (fresh live state too)."""
     episodes = episode_draws(scenario, draws, n_episodes)
     trace = Trace.empty(
         draws.n_customers, draws.visit_ptr, draws.station, draws.is_rework,
@@ -191,7 +200,7 @@ def run_kernel(scenario: schema.Scenario, draws: Draws, inputs: KernelInputs,
     n_staff = inputs.staff.shape[1]
     visits = np.empty((len(K.VISIT_FIELDS), n_visits), np.int64)
     visits[K.VISIT_FIELDS.index("visit_state")] = K.PLANNED
-    status, ended_at = _run(
+    args = (
         draws.arrived_at, draws.class_idx, draws.visit_ptr, draws.station, draws.service_time,
         draws.patience, draws.balk_u, _bytes(draws.is_wrong), draws.handling_time,
         _bytes(draws.is_rework),
@@ -207,8 +216,7 @@ def run_kernel(scenario: schema.Scenario, draws: Draws, inputs: KernelInputs,
         trace.n_preemptions, _bytes(trace.complained), trace.handling_started_at,
         trace.handling_ended_at, trace.handler, trace.busy_time, trace.handling_time,
         trace.on_duty_time, trace.queue_area, trace.system_area)
-    trace.ended_at = float(ended_at)
-    return trace, int(status)
+    return trace, args
 
 
 def episode_draws(scenario: schema.Scenario, draws: Draws, n: int) -> np.ndarray:

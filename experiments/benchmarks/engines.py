@@ -1,0 +1,366 @@
+"""Engine benchmark: the Numba kernel against the SimPy reference model, a minimal hand-written
+SimPy loop, Ciw, and the random-number floor, side by side in one process.
+
+Not a test.  Run from the repository root::
+
+    python experiments/benchmarks/engines.py            # about 5-10 minutes on 2 cores
+    python experiments/benchmarks/engines.py --quick    # about 2 minutes
+    python experiments/benchmarks/engines.py --full     # adds 1e7 customers to the scaling
+
+Scenarios: M/M/1 at rho 0.9, M/M/5 at rho 0.9 and ``configs/counter_360.yaml`` (run for a
+number of customers instead of its horizon).  For every engine it reports customers per second
+(the median of a few interleaved repeats, so all engines see the same machine load):
+
+* ``numba_kernel``: the compiled ``_run`` alone, on prepared arrays;
+* ``numba``: ``kernels.simulate(scenario, draws)`` (unpacking, episode draws, trace, kernel);
+* ``numba_with_draws``: ``rng.draw`` plus ``kernels.simulate``, one whole replication;
+* ``floor``: ``rng.draw`` alone, every uniform and variate the scenario needs;
+* ``simpy_reference``: ``model.simulate(scenario, draws)`` (draws made outside, like numba);
+* ``simpy_minimal`` (M/M/c only): a Resource-based SimPy loop on pre-drawn numbers;
+* ``ciw`` (M/M/c only, if installed): Ciw's ``simulate_until_max_customers``.
+
+It also measures the kernel's first-call compile time with a cold cache and its first call
+with a warm cache (each in a fresh subprocess with ``NUMBA_CACHE_DIR`` in a temporary folder),
+and the kernel's scaling from 1e5 to 1e6 (to 1e7 with ``--full``) customers.  Writes
+``results/benchmarks/engines.json`` (with the machine, its load, versions and git revision) and
+``results/benchmarks/engines.png``.  Judge ratios, not absolute numbers: the machine is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import simpy
+
+from queue_sim import kernels, model
+from queue_sim.config import load_scenario, scenario_from_dict
+from queue_sim.rng import draw
+from queue_sim.runner import git_revision, package_versions
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "results" / "benchmarks"
+kernel_module = importlib.import_module("queue_sim.kernels.simulate")
+
+try:
+    import ciw
+except ImportError:  # optional: pip install ciw (the "bench" extra)
+    ciw = None
+
+GOALS = {"mm1_kernel_customers_per_s": 20e6, "mm1_numba_over_simpy": 300.0,
+         "counter_360_kernel_customers_per_s": 3e6, "counter_360_numba_over_simpy": 100.0,
+         "kernel_over_floor_at_least": 1 / 3}
+
+
+# -- scenarios ------------------------------------------------------------------------------
+def mmc(servers: int, rho: float, customers: int):
+    """M/M/c with mean service 1 at load ``rho`` (arrival rate rho * c)."""
+    return scenario_from_dict({
+        "name": f"mm{servers}", "run": {"customers": customers, "seed": 1},
+        "stations": {"counter": {"servers": servers}},
+        "classes": {"customer": {"arrivals": {"kind": "poisson", "rate": rho * servers},
+                                 "service": {"counter": {"kind": "exponential",
+                                                         "mean": 1.0}}}}})
+
+
+def counter_360(customers: int):
+    """configs/counter_360.yaml, run for ``customers`` arrivals instead of its horizon."""
+    return load_scenario(ROOT / "configs" / "counter_360.yaml",
+                         {"run.horizon": None, "run.customers": customers})
+
+
+SCENARIOS = {
+    "mm1_rho0.9": (lambda n: mmc(1, 0.9, n), (1, 0.9)),
+    "mm5_rho0.9": (lambda n: mmc(5, 0.9, n), (5, 0.9)),
+    "counter_360": (counter_360, None),
+}
+
+
+# -- the engines ----------------------------------------------------------------------------
+def simpy_minimal(n: int, servers: int, rho: float, seed: int) -> float:
+    """The smallest honest SimPy M/M/c: a process per customer and a Resource (numbers drawn
+    before the clock starts, as for the engines)."""
+    gen = np.random.default_rng(seed)
+    gaps, services = gen.exponential(1 / (rho * servers), n), gen.exponential(1.0, n)
+    start = time.perf_counter()
+    env = simpy.Environment()
+    counter = simpy.Resource(env, servers)
+    waits = np.empty(n)
+
+    def customer(i: int):  # noqa: ANN202 - generator
+        arrived = env.now
+        with counter.request() as request:
+            yield request
+            waits[i] = env.now - arrived
+            yield env.timeout(services[i])
+
+    def arrivals():  # noqa: ANN202 - generator
+        for i in range(n):
+            yield env.timeout(gaps[i])
+            env.process(customer(i))
+
+    env.process(arrivals())
+    env.run()
+    return time.perf_counter() - start
+
+
+def ciw_mmc(n: int, servers: int, rho: float, seed: int) -> float:
+    """Ciw's M/M/c until n customers have finished (Ciw seeds its global generators)."""
+    network = ciw.create_network(
+        arrival_distributions=[ciw.dists.Exponential(rate=rho * servers)],
+        service_distributions=[ciw.dists.Exponential(rate=1.0)],
+        number_of_servers=[servers])
+    ciw.seed(seed)
+    start = time.perf_counter()
+    simulation = ciw.Simulation(network)
+    simulation.simulate_until_max_customers(n, method="Finish")
+    simulation.get_all_records()
+    return time.perf_counter() - start
+
+
+def numba_kernel(scenario, draws) -> float:  # noqa: ANN001
+    """Seconds in the compiled ``_run`` alone (arguments prepared before the clock starts)."""
+    inputs = kernel_module.prepare(scenario, draws)
+    n_episodes = inputs.n_episodes
+    while True:
+        _, args = kernel_module.kernel_arguments(scenario, draws, inputs, n_episodes)
+        start = time.perf_counter()
+        status, _ = kernel_module._run(*args)
+        elapsed = time.perf_counter() - start
+        if status == 0:
+            return elapsed
+        n_episodes *= 2
+
+
+def timed(fn, *args) -> float:  # noqa: ANN001
+    start = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - start
+
+
+def measure(name: str, make, mmc_spec, sizes: dict[str, int], repeats: int,
+            seed: int = 1) -> dict:  # noqa: ANN001
+    """Interleaved repeats of every engine on one scenario; medians and customers/s."""
+    runs: dict[str, list[float]] = {}
+    customers: dict[str, int] = {}
+    big, simpy_n = make(sizes["numba"]), make(sizes["simpy"])
+    big_draws, simpy_draws = draw(big, seed, 0), draw(simpy_n, seed, 0)
+    kernels.simulate(big, big_draws)  # compile (or load) outside the clock
+
+    def add(engine: str, n: int, seconds: float) -> None:
+        runs.setdefault(engine, []).append(seconds)
+        customers[engine] = n
+
+    n_big, n_small = big_draws.n_customers, simpy_draws.n_customers
+    for rep in range(repeats):
+        add("floor", n_big, timed(draw, big, seed, 0))
+        add("numba_kernel", n_big, numba_kernel(big, big_draws))
+        add("numba", n_big, timed(kernels.simulate, big, big_draws))
+        start = time.perf_counter()
+        kernels.simulate(big, draw(big, seed, 0))
+        add("numba_with_draws", n_big, time.perf_counter() - start)
+        add("simpy_reference", n_small, timed(model.simulate, simpy_n, simpy_draws))
+        if mmc_spec is not None:
+            servers, rho = mmc_spec
+            add("simpy_minimal", sizes["simpy"], simpy_minimal(sizes["simpy"], servers, rho, rep))
+            if ciw is not None:
+                add("ciw", sizes["ciw"], ciw_mmc(sizes["ciw"], servers, rho, rep))
+        print(f"  {name}: repeat {rep + 1}/{repeats} done", flush=True)
+    engines = {}
+    for engine, seconds in runs.items():
+        med = statistics.median(seconds)
+        engines[engine] = {"customers": customers[engine], "seconds_median": med,
+                           "seconds": seconds, "customers_per_s": customers[engine] / med}
+    rate = {k: v["customers_per_s"] for k, v in engines.items()}
+    ratios = {"numba_over_simpy_reference": rate["numba"] / rate["simpy_reference"],
+              "numba_kernel_over_simpy_reference":
+                  rate["numba_kernel"] / rate["simpy_reference"],
+              "numba_kernel_over_floor": rate["numba_kernel"] / rate["floor"],
+              "numba_over_floor": rate["numba"] / rate["floor"],
+              "numba_with_draws_over_simpy_reference_with_draws": None}
+    # a whole replication (draws included) on both engines
+    ref_with_draws = 1 / (1 / rate["simpy_reference"] + 1 / rate["floor"])
+    ratios["numba_with_draws_over_simpy_reference_with_draws"] = (
+        rate["numba_with_draws"] / ref_with_draws)
+    if "simpy_minimal" in rate:
+        ratios["numba_over_simpy_minimal"] = rate["numba"] / rate["simpy_minimal"]
+        ratios["simpy_reference_over_simpy_minimal"] = (
+            rate["simpy_reference"] / rate["simpy_minimal"])
+    if "ciw" in rate:
+        ratios["numba_over_ciw"] = rate["numba"] / rate["ciw"]
+    return {"engines": engines, "ratios": ratios}
+
+
+def scaling(make, sizes: list[int], repeats: int, seed: int = 1) -> dict:  # noqa: ANN001
+    """Kernel-only and whole-engine customers/s at each size (medians)."""
+    out = {}
+    for n in sizes:
+        scenario = make(n)
+        draws = draw(scenario, seed, 0)
+        kernel = statistics.median(numba_kernel(scenario, draws) for _ in range(repeats))
+        engine = statistics.median(timed(kernels.simulate, scenario, draws)
+                                   for _ in range(repeats))
+        out[str(n)] = {"customers": draws.n_customers,
+                       "numba_kernel_customers_per_s": draws.n_customers / kernel,
+                       "numba_customers_per_s": draws.n_customers / engine}
+        print(f"  scaling {n:,}: kernel {draws.n_customers / kernel / 1e6:.1f} M/s", flush=True)
+    return out
+
+
+# -- compile time ---------------------------------------------------------------------------
+COMPILE_PROBE = textwrap.dedent("""
+    import json, time
+    t0 = time.perf_counter()
+    from queue_sim import kernels
+    from queue_sim.config import scenario_from_dict
+    from queue_sim.rng import draw
+    imported = time.perf_counter() - t0
+    scenario = scenario_from_dict({"run": {"customers": 200, "seed": 1},
+        "stations": {"s": {"servers": 1}},
+        "classes": {"a": {"arrivals": {"kind": "poisson", "rate": 0.9},
+                          "service": {"s": {"kind": "exponential", "mean": 1.0}}}}})
+    draws = draw(scenario, 1, 0)
+    t = time.perf_counter(); kernels.simulate(scenario, draws); first = time.perf_counter() - t
+    t = time.perf_counter(); kernels.simulate(scenario, draws); second = time.perf_counter() - t
+    print(json.dumps({"import_s": imported, "first_call_s": first, "second_call_s": second}))
+""")
+
+
+def compile_times() -> dict:
+    """First call with a cold cache, then (same cache folder) in a fresh process."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        runs = []
+        for _ in range(2):
+            done = subprocess.run([sys.executable, "-c", COMPILE_PROBE], env=env, cwd=ROOT,
+                                  capture_output=True, text=True, check=True, timeout=900)
+            runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    cold, warm = runs
+    print(f"  compile: cold first call {cold['first_call_s']:.2f} s, cached first call "
+          f"{warm['first_call_s']:.3f} s", flush=True)
+    return {"cold_cache": cold, "warm_cache": warm,
+            "cold_first_call_s": cold["first_call_s"],
+            "cached_first_call_s": warm["first_call_s"],
+            "warm_call_s": warm["second_call_s"]}
+
+
+# -- output -----------------------------------------------------------------------------------
+def machine() -> dict:
+    info = {"platform": platform.platform(), "processor": platform.processor(),
+            "cpu_count": os.cpu_count(), "load_average_at_start": list(os.getloadavg())}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return info
+
+
+def plot(result: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    order = ["numba_kernel", "numba", "numba_with_draws", "floor", "simpy_reference",
+             "simpy_minimal", "ciw"]
+    labels = {"numba_kernel": "numba kernel", "numba": "numba engine",
+              "numba_with_draws": "numba + draws", "floor": "draws only (floor)",
+              "simpy_reference": "SimPy reference", "simpy_minimal": "minimal SimPy",
+              "ciw": "Ciw"}
+    names = list(result["scenarios"])
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    width = 0.8 / len(order)
+    for k, engine in enumerate(order):
+        values = [result["scenarios"][s]["engines"].get(engine, {}).get("customers_per_s",
+                                                                         np.nan)
+                  for s in names]
+        ax.bar(np.arange(len(names)) + (k - len(order) / 2 + 0.5) * width, values, width,
+               label=labels[engine])
+    ax.set_yscale("log")
+    ax.set_xticks(np.arange(len(names)), names)
+    ax.set_ylabel("customers per second (log scale)")
+    ax.set_title("queue_sim engines, median of interleaved repeats")
+    ax.legend(fontsize=8, ncol=2)
+    ax.grid(axis="y", which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="smaller runs, about 2 minutes")
+    mode.add_argument("--full", action="store_true", help="adds 1e7 customers to the scaling")
+    parser.add_argument("--out", type=Path, default=OUT, help="folder for the JSON and PNG")
+    args = parser.parse_args()
+    if args.quick:
+        sizes = {"numba": 200_000, "simpy": 10_000, "ciw": 5_000}
+        repeats, scale_sizes = 3, [100_000, 1_000_000]
+    else:
+        sizes = {"numba": 1_000_000, "simpy": 50_000, "ciw": 20_000}
+        repeats, scale_sizes = 5, [100_000, 1_000_000]
+    if args.full:
+        scale_sizes.append(10_000_000)
+    started = time.perf_counter()
+    result = {"mode": "quick" if args.quick else "full" if args.full else "default",
+              "machine": machine(),
+              "versions": {**package_versions(),
+                           "ciw": getattr(ciw, "__version__", None) if ciw else None},
+              "git_revision": git_revision(), "sizes": sizes, "repeats": repeats,
+              "goals": GOALS}
+    print("compile times (fresh processes)...", flush=True)
+    result["compile"] = compile_times()
+    result["scenarios"] = {}
+    for name, (make, spec) in SCENARIOS.items():
+        print(f"{name}...", flush=True)
+        result["scenarios"][name] = measure(name, make, spec, sizes, repeats)
+        result["scenarios"][name]["scaling"] = scaling(make, scale_sizes, max(2, repeats - 2))
+    mm1, c360 = result["scenarios"]["mm1_rho0.9"], result["scenarios"]["counter_360"]
+    result["goals_met"] = {
+        "mm1_kernel_customers_per_s": mm1["scaling"]["1000000"]["numba_kernel_customers_per_s"]
+        >= GOALS["mm1_kernel_customers_per_s"],
+        "mm1_numba_over_simpy": mm1["ratios"]["numba_over_simpy_reference"]
+        >= GOALS["mm1_numba_over_simpy"],
+        "counter_360_kernel_customers_per_s":
+            c360["engines"]["numba_kernel"]["customers_per_s"]
+            >= GOALS["counter_360_kernel_customers_per_s"],
+        "counter_360_numba_over_simpy": c360["ratios"]["numba_over_simpy_reference"]
+        >= GOALS["counter_360_numba_over_simpy"],
+        "kernel_over_floor_at_least": all(
+            s["ratios"]["numba_kernel_over_floor"] >= GOALS["kernel_over_floor_at_least"]
+            for s in result["scenarios"].values()),
+    }
+    result["machine"]["load_average_at_end"] = list(os.getloadavg())
+    result["wall_s"] = time.perf_counter() - started
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "engines.json").write_text(json.dumps(result, indent=2) + "\n")
+    plot(result, args.out / "engines.png")
+    print()
+    for name, res in result["scenarios"].items():
+        print(name)
+        for engine, row in res["engines"].items():
+            print(f"  {engine:18s} {row['customers_per_s']:14,.0f} customers/s "
+                  f"({row['customers']:,} customers, median {row['seconds_median']:.3f} s)")
+        for ratio, value in res["ratios"].items():
+            print(f"  {ratio:50s} {value:10.2f}")
+    print("goals met:", result["goals_met"])
+    print(f"wrote {args.out / 'engines.json'} and engines.png in {result['wall_s']:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
