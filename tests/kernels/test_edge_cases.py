@@ -13,6 +13,7 @@ import textwrap
 import threading
 from pathlib import Path
 
+import numba
 import numpy as np
 import pytest
 
@@ -160,7 +161,8 @@ def test_draws_of_another_scenario_are_refused():
 
 
 def test_kernel_releases_the_gil_and_threads_agree():
-    assert kernel_module._run.targetoptions["nogil"] is True
+    if not numba.config.DISABLE_JIT:  # (under NUMBA_DISABLE_JIT=1 the kernel is plain Python)
+        assert kernel_module._run.targetoptions["nogil"] is True
     scenario = _scenario(servers=2, rate=1.5, horizon=200.0,
                          patience={"kind": "exponential", "mean": 3.0})
     draws = draw(scenario, 9, 0)
