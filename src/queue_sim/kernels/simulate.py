@@ -23,6 +23,7 @@ from queue_sim.rng import Draws
 from queue_sim.trace import StaffRoster, Trace
 
 MIN_EPISODES = 256
+MAX_INITIAL_EPISODES = 1 << 16
 
 
 @dataclass
@@ -243,7 +244,8 @@ def episode_draws(scenario: schema.Scenario, draws: Draws, n: int) -> np.ndarray
 
 
 def _initial_episodes(scenario: schema.Scenario, draws: Draws) -> int:
-    """Enough episode draws for a typical run (a rerun with twice as many fixes a shortfall)."""
+    """Enough episode draws for a typical run, at most MAX_INITIAL_EPISODES (a rerun with
+    twice as many fixes a shortfall, so extreme scenarios do not allocate on a guess)."""
     span = max(draws.horizon, 1.0)
     expected = 0.0
     for spec in scenario.stations.values():
@@ -251,7 +253,7 @@ def _initial_episodes(scenario: schema.Scenario, draws: Draws) -> int:
             expected = max(expected, span * spec.breakdowns.rate)
         if spec.vacations is not None:
             expected = max(expected, span / max(spec.vacations.duration.moments()[0], 1e-12))
-    need = max(MIN_EPISODES, int(1.5 * expected) + 64)
+    need = min(max(MIN_EPISODES, int(1.5 * expected) + 64), MAX_INITIAL_EPISODES)
     return 1 << (need - 1).bit_length()
 
 
