@@ -60,9 +60,10 @@ _HERE = Path(__file__).resolve().parent
 
 
 def _sources_stamp() -> tuple:
-    """Modification time and size of every module of this package."""
+    """Modification time and size of every module of this package that holds compiled code
+    (all but the pure-Python wrapper, simulate.py)."""
     return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size)
-                 for p in sorted(_HERE.glob("*.py")))
+                 for p in sorted(_HERE.glob("*.py")) if p.name != "simulate.py")
 
 
 def _stamp_caches_with_every_kernel_module() -> None:
