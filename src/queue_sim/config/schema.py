@@ -224,6 +224,9 @@ class Station(Frozen):
 
     @model_validator(mode="after")
     def _schedule_increasing(self) -> Station:
+        if self.breakdowns is not None and self.vacations is not None:
+            raise ValueError("breakdowns and vacations cannot be combined at one station (a "
+                             "server cannot break down while away on vacation)")
         if self.schedule:
             times = [c.at for c in self.schedule]
             if any(b <= a for a, b in zip(times, times[1:])):

@@ -462,6 +462,10 @@ def _start_vacation(md, m):
 def _vacation_over(md, m):
     """ServiceSystem.vacation_over."""
     md.away[m] = 0
+    if md.is_manager[m] != 0 and md.complaint_tail > md.complaint_head:
+        _assign_complaints(md)
+        if md.handling[m] != IDLE:
+            return
     s = md.staff_station[m]
     if md.n_waiting[s] > 0:
         _dispatch(md, s)

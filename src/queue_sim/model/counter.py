@@ -441,6 +441,10 @@ class ServiceSystem:
 
     def vacation_over(self, m: StaffMember) -> None:
         m.away = False
+        if m.is_manager and self.complaints:  # a waiting complaint comes before customers
+            policies.assign_complaints(self)
+            if m.handling != IDLE:
+                return
         st = self.stations[m.station]
         if st.n_waiting > 0:
             self.dispatch(st.idx)
