@@ -104,12 +104,13 @@ def _run(args: argparse.Namespace) -> int:
 def _run_counterfactual(scenario, change, seed, args, folder) -> None:  # noqa: ANN001
     """Pair each replication with its changed twin; print and save the attribution."""
     from queue_sim.counterfactual import counterfactual
-    from queue_sim.results import write_frame_atomic
+    from queue_sim.results import atomic_write
 
     res = counterfactual(scenario, change, seed=seed, threshold=args.threshold,
                          replications=1 if args.replication is not None else None)
-    write_frame_atomic(res.summary, folder / "counterfactual_summary.csv")
-    write_frame_atomic(res.replications, folder / "counterfactual_replications.csv")
+    for name, frame in (("summary", res.summary), ("replications", res.replications)):
+        atomic_write(folder / f"counterfactual_{name}.csv",
+                     lambda p, f=frame: f.to_csv(p, index=False))
     label = ", ".join(f"{k}={v!r}" for k, v in change)
     print(f"\nAgainst the counterfactual {label} (same customers, paired 95% CIs):")
     for _, row in res.summary.iterrows():

@@ -22,7 +22,6 @@ import hashlib
 import importlib.util
 import json
 import math
-import os
 import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from queue_sim.errors import ConfigError, Problem
+from queue_sim.results import atomic_write
 
 FORMAT = "queue_sim-regression-baseline/1"
 ALPHA = 0.01             # family-wise false-alarm rate of statistical mode
@@ -225,16 +225,7 @@ def write_baseline(record: Record, path: str | Path) -> Path:
     else:
         doc["points"] = [{"point_id": pid, "factors": record.factors.get(pid, {}),
                           "summary": rows.get(pid, [])} for pid in rows]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(_format(doc) + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, lambda tmp: tmp.write_text(_format(doc) + "\n"))
 
 
 def _rows(summary: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 import shutil
 import uuid
 from pathlib import Path
@@ -112,10 +113,15 @@ def read_results(path: str | Path) -> Results:
     )
 
 
-def write_frame_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write one CSV so that readers see either nothing or the whole file."""
+
+def atomic_write(path: str | Path, write) -> Path:  # noqa: ANN001 - write(tmp_path)
+    """Write ``path`` through a temporary sibling renamed into place (never half a file)."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    frame.to_csv(tmp, index=False)
-    os.replace(tmp, path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path

@@ -26,11 +26,9 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
 import time
 import traceback
-import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -45,6 +43,7 @@ import yaml
 from queue_sim import stats
 from queue_sim.config.sweep import Point, Sweep, expand, point_id, sweep_hash
 from queue_sim.errors import ConfigError, Problem, QueueSimError
+from queue_sim.results import atomic_write
 from queue_sim.executors import Executor, SerialExecutor, is_executor_failure
 
 DEFAULT_ROOT = Path("results")
@@ -429,17 +428,6 @@ def tidy_summary(metrics: pd.DataFrame) -> pd.DataFrame:
         "metric": np.repeat([k[2] for k in keys], n),
         "value": metrics.to_numpy(dtype=float).ravel(order="F")})
     return stats.across_replications(long)
-
-
-def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
-    """Write ``path`` through a temporary sibling renamed into place (never half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _is_finished(folder: Path, pid: str) -> bool:
