@@ -2,7 +2,10 @@
 
 ``draw(scenario, seed, replication)`` returns ``Draws``: the arrival time of every customer and
 a *visit plan* for each (station, service time, patience, balking uniform, whether the order
-goes wrong, complaint handling time, whether the visit is a remake).  Both engines only read it,
+goes wrong, complaint handling time, whether the visit is a remake, the uniform that picks a
+line at a station with separate lines).  Express lanes are decided here too: a visit to a
+station whose drawn service time is at most an express lane's ``max_service`` is planned at the
+lane instead, with the same service time.  Both engines only read it,
 so customer i of replication r meets the same numbers whatever the policy or engine.
 
 Streams are keyed, never shared: the uniforms of stream ``s``, class ``c``, visit ``k`` come
@@ -26,7 +29,7 @@ from queue_sim.config import schema
 from queue_sim.errors import SimulationError
 
 STREAMS = ("arrival", "batch", "routing", "service", "patience", "balking", "complaint",
-           "handling", "uptime", "repair", "vacation")
+           "handling", "uptime", "repair", "vacation", "line")
 BLOCK = 1 << 16
 NO_STATION = -1
 
@@ -66,6 +69,7 @@ class Draws:
     is_wrong: np.ndarray          # bool[v]      the order goes wrong at the end of this visit
     handling_time: np.ndarray     # float64[v]
     is_rework: np.ndarray         # bool[v]
+    line_u: np.ndarray            # float64[v]   picks a line under separate lines, random join
     horizon: float                # arrivals stop here (time of last arrival for counts)
     seed: int
     replication: int
@@ -152,6 +156,8 @@ def _visit_plans(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int
     max_visits = scenario.run.max_visits
     comp = cls.complaints
     comp_station = sidx[scenario.complaint_station(cls)] if comp else NO_STATION
+    express = [(sidx[name], sidx[st.express_for.station], st.express_for.max_service)
+               for name, st in scenario.stations.items() if st.express_for is not None]
     if cls.route is not None:
         route = np.array([sidx[s] for s in cls.route], dtype=np.int64)
     elif cls.routing is not None:
@@ -166,7 +172,7 @@ def _visit_plans(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int
 
     columns: dict[str, list[np.ndarray]] = {k: [] for k in (
         "station", "service_time", "patience", "balk_u", "is_wrong", "handling_time",
-        "is_rework")}
+        "is_rework", "line_u")}
     station = np.full(n, route[0] if route is not None else sidx[cls.routing.start],
                       dtype=np.int64)
     position = np.zeros(n, dtype=np.int64)
@@ -191,10 +197,15 @@ def _visit_plans(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int
         if comp is not None and comp.probability > 0:
             wrong = (station == comp_station) & ~rework & (u("complaint") < comp.probability)
             handling = comp.handling.quantile(u("handling"))
-        for key, col in (("station", station), ("service_time", service),
+        # express lanes: a visit whose drawn service is short enough goes to the lane instead
+        # (routing below still follows the regular station)
+        at_station = station.copy()
+        for lane, regular, max_service in express:
+            at_station[(station == regular) & (service <= max_service)] = lane
+        for key, col in (("station", at_station), ("service_time", service),
                          ("patience", patience), ("balk_u", u("balking")),
                          ("is_wrong", wrong & active), ("handling_time", handling),
-                         ("is_rework", rework & active)):
+                         ("is_rework", rework & active), ("line_u", u("line"))):
             columns[key].append(np.where(active, col, NO_STATION) if key == "station" else col)
         # where next: a remake, the next stop on the route, or a routing draw
         remake = wrong & active & (comp is not None and comp.rework)
@@ -275,5 +286,6 @@ def draw(scenario: schema.Scenario, seed: int, replication: int) -> Draws:
                  station=flat["station"].astype(np.int64), service_time=flat["service_time"],
                  patience=flat["patience"], balk_u=flat["balk_u"],
                  is_wrong=flat["is_wrong"].astype(bool), handling_time=flat["handling_time"],
-                 is_rework=flat["is_rework"].astype(bool), horizon=horizon, seed=seed,
+                 is_rework=flat["is_rework"].astype(bool), line_u=flat["line_u"],
+                 horizon=horizon, seed=seed,
                  replication=replication)

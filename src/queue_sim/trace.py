@@ -18,6 +18,20 @@ FIFO or the class priority under priority disciplines (-1 for a priority remake)
 counter taken when a visit first joins the queue, which a preempted customer keeps, so it goes
 back ahead of later arrivals of its own level.
 
+Separate lines (``stations.<s>.lines``): each server has its own queue, ordered the same way.
+The *length* of a line is the number waiting in it plus one if its server is serving.  A
+joining visit takes its entry number, then picks its line (``shortest``: the smallest length,
+ties to the lowest-numbered server; ``random``: line ``floor(u * c)`` of the visit's ``line``
+uniform), is pushed, and the station is dispatched: lines in server order, each free server
+taking the head of its own line.  With jockeying, dispatching then rebalances: while the longest
+line (ties: lowest-numbered) is at least 2 longer than the shortest (ties: lowest-numbered), the
+tail of the longest (its largest ``(level, entry)`` key) takes a new entry number, moves to the
+back of the shortest and, if that line's server is free, starts service at once.  An abandonment
+at such a station rebalances too, after the customer has left.
+
+State-dependent service (``stations.<s>.service_dependence``) is applied when a visit first
+starts service, after it has left the queue, so "the number still waiting" excludes it.
+
 Imports nothing from the engines.
 """
 
@@ -85,6 +99,7 @@ class Trace:
     service_ended_at: np.ndarray
     server: np.ndarray
     n_preemptions: np.ndarray
+    n_jockeys: np.ndarray          # moves to another line (separate lines with jockeying)
     complained: np.ndarray
     handling_started_at: np.ndarray
     handling_ended_at: np.ndarray
@@ -106,7 +121,7 @@ class Trace:
 
     ARRAYS = ("class_idx", "arrived_at", "left_at", "outcome", "acknowledged_at", "visit_ptr",
               "station", "is_rework", "queued_at", "service_started_at", "service_ended_at",
-              "server", "n_preemptions", "complained", "handling_started_at",
+              "server", "n_preemptions", "n_jockeys", "complained", "handling_started_at",
               "handling_ended_at", "handler", "busy_time", "handling_time", "on_duty_time",
               "queue_area", "system_area")
 
@@ -122,7 +137,8 @@ class Trace:
             acknowledged_at=nan(n_customers), visit_ptr=visit_ptr.copy(),
             station=station.copy(), is_rework=is_rework.copy(), queued_at=nan(v),
             service_started_at=nan(v), service_ended_at=nan(v), server=np.full(v, -1, np.int64),
-            n_preemptions=np.zeros(v, np.int64), complained=np.zeros(v, bool),
+            n_preemptions=np.zeros(v, np.int64), n_jockeys=np.zeros(v, np.int64),
+            complained=np.zeros(v, bool),
             handling_started_at=nan(v), handling_ended_at=nan(v),
             handler=np.full(v, -1, np.int64), busy_time=np.zeros(n_staff),
             handling_time=np.zeros(n_staff), on_duty_time=np.zeros(n_staff),
@@ -183,7 +199,8 @@ class Trace:
             "is_rework": self.is_rework, "queued_at": self.queued_at,
             "service_started_at": self.service_started_at,
             "service_ended_at": self.service_ended_at, "server": who(self.server),
-            "n_preemptions": self.n_preemptions, "complained": self.complained,
+            "n_preemptions": self.n_preemptions, "n_jockeys": self.n_jockeys,
+            "complained": self.complained,
             "handling_started_at": self.handling_started_at,
             "handling_ended_at": self.handling_ended_at, "handler": who(self.handler),
         })

@@ -174,7 +174,49 @@ EXTRAS = {
     "manager_vacations": lambda: _counter(
         "queue", "fifo", {"vacations": {"duration": {"kind": "uniform", "low": 0.5,
                                                      "high": 2}, "mode": "single"}}),
+    # queue structure and state-dependent service
+    "separate_lines_random_priority_floating": lambda: _separate(
+        _counter("queue", "priority", acknowledge={"per_customer": 0.1}),
+        {"join": "random"}, floating=True),
+    "separate_lines_shortest_jockeying_dedicated": lambda: _separate(
+        _counter("dedicated", "fifo", acknowledge={"per_customer": 0.2,
+                                                   "per_announcement": 0.5}),
+        {"join": "shortest", "jockeying": True}),
+    "separate_lines_random_jockeying_remakes": lambda: _separate(
+        _counter("remake_only", "priority"), {"join": "random", "jockeying": True}),
+    "separate_lines_shortest_three_servers": lambda: _with(_separate(
+        _counter("drop_everything", "fifo"), {"join": "shortest"}, floating=True),
+        [("stations.till.servers", 3)]),
+    "service_dependence_preemptive_breakdowns": lambda: _counter(
+        "drop_everything", "preemptive",
+        {"breakdowns": {"rate": 0.08, "repair": REPAIR, "in_service": "hand_back"},
+         "service_dependence": {"per_wait": 0.3, "wait_reference": 1, "queue_threshold": 2,
+                                "queue_factor": 0.8}}),
+    "service_dependence_separate_lines": lambda: _with(_separate(
+        _counter("finish_current", "fifo"), {"join": "shortest", "jockeying": True},
+        floating=True), [("stations.till.service_dependence", {"per_wait": 0.35}),
+                         ("stations.kitchen.service_dependence",
+                          {"queue_threshold": 1, "queue_factor": 1.3})]),
+    "express_lane": lambda: _with(_counter("drop_everything", "fifo"), [
+        ("stations.express", {"servers": 1, "express_for": {"station": "till",
+                                                            "max_service": 0.7}})]),
+    "express_lane_with_separate_lines": lambda: _with(_separate(
+        _counter("remake_only", "fifo"), {"join": "random", "jockeying": True}), [
+        ("stations.express", {"servers": 1, "lines": {"join": "shortest"},
+                              "express_for": {"station": "till", "max_service": 0.5}})]),
 }
+
+
+def _separate(data: dict, lines: dict, floating: bool = False) -> dict:
+    """The counter with separate lines at the till: no capacity, no balking (refused with
+    separate lines), and a floating manager unless the policy keeps managers off the till."""
+    data["stations"]["till"]["lines"] = lines
+    data["stations"]["till"].pop("capacity", None)
+    for cls in data["classes"].values():
+        cls.pop("balking", None)
+    if floating:
+        data["staff"]["managers"] = [{"name": "floor", "home": None}]
+    return data
 
 
 def _with(data: dict, changes: list[tuple[str, object]]) -> dict:
@@ -252,7 +294,21 @@ def scenarios(draw_):  # noqa: ANN001, ANN201 - hypothesis strategy
         if "breakdowns" not in spec and draw_(st.integers(0, 3)) == 0:
             spec["vacations"] = {"duration": draw_(CONTINUOUS),
                                  "mode": draw_(st.sampled_from(["multiple", "single"]))}
+        if draw_(st.integers(0, 2)) == 0:
+            spec["service_dependence"] = {
+                "per_wait": draw_(st.floats(0, 0.5)), "wait_reference": draw_(st.floats(0, 2)),
+                "queue_threshold": draw_(st.integers(0, 3)),
+                "queue_factor": draw_(st.floats(0.5, 1.5))}
+        if draw_(st.integers(0, 2)) == 0:  # separate lines replace what they cannot combine with
+            for key in ("schedule", "on_shift_end", "capacity", "breakdowns", "vacations"):
+                spec.pop(key, None)
+            spec["servers"] = max(spec["servers"], 1)
+            if spec["discipline"] == "preemptive":
+                spec["discipline"] = "priority"
+            spec["lines"] = {"join": draw_(st.sampled_from(["shortest", "random"])),
+                             "jockeying": draw_(st.booleans())}
         stations[name] = spec
+    separate = {n for n, spec in stations.items() if "lines" in spec}
     classes = {}
     any_complaints = False
     for c in range(draw_(st.integers(1, 2))):
@@ -275,7 +331,7 @@ def scenarios(draw_):  # noqa: ANN001, ANN201 - hypothesis strategy
             cls["patience"] = draw_(CONTINUOUS)
         if draw_(st.integers(0, 2)) == 0:
             cls["batch"] = {"sizes": [1, draw_(st.integers(2, 3))]}
-        if draw_(st.integers(0, 2)) == 0:
+        if draw_(st.integers(0, 2)) == 0 and not visited & separate:
             rule: dict = {}
             if draw_(st.booleans()):
                 rule["max_queue"] = draw_(st.integers(0, 4))
@@ -297,6 +353,11 @@ def scenarios(draw_):  # noqa: ANN001, ANN201 - hypothesis strategy
                 for k in range(draw_(st.integers(0, 2)))]
     policies = POLICIES if managers or not any_complaints else ["remake_only"]
     recovery: dict = {"policy": draw_(st.sampled_from(policies))}
+    if recovery["policy"] not in ("dedicated", "remake_only"):  # a manager who may leave
+        # the counter for a complaint cannot serve a line of their own
+        for m in managers:
+            if m["home"] in separate:
+                m["home"] = None
     if draw_(st.booleans()):
         recovery["acknowledge"] = {"per_customer": draw_(st.floats(0, 0.5)),
                                    "per_announcement": draw_(st.floats(0, 1))}

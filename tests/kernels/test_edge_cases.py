@@ -53,7 +53,7 @@ def _no_customers(horizon: float, seed: int = 5) -> Draws:
     f, i, b = np.empty(0), np.empty(0, np.int64), np.empty(0, bool)
     return Draws(arrived_at=f, class_idx=i, visit_ptr=np.zeros(1, np.int64), station=i,
                  service_time=f, patience=f, balk_u=f, is_wrong=b, handling_time=f,
-                 is_rework=b, horizon=horizon, seed=seed, replication=0)
+                 is_rework=b, line_u=f, horizon=horizon, seed=seed, replication=0)
 
 
 def test_empty_system_no_arrivals_before_the_horizon():

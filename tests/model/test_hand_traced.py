@@ -264,3 +264,106 @@ def test_manager_back_from_vacation_takes_waiting_complaint(tmp_path, engine):
     t = get_engine(engine)(sc, draw(sc, 0, 0))
     assert (t.outcome != Outcome.UNFINISHED).all()
     assert not np.isnan(t.handling_started_at[t.complained]).any()
+
+
+# -- queue structure: separate lines, jockeying; state-dependent service ----------------------
+def five_customers(tmp_path, **lines):
+    """Two servers with a line each.  A (0, service 10) blocks server 0's line; B (1, 2),
+    C (2, 2), D (2.5, 2), E (3.5, 1) pick lines by the join rule."""
+    return build(tmp_path, {
+        "a": {"at": [0], "service": 10}, "b": {"at": [1], "service": 2},
+        "c": {"at": [2], "service": 2}, "d": {"at": [2.5], "service": 2},
+        "e": {"at": [3.5], "service": 1},
+    }, stations={"till": {"servers": 2, "lines": {"join": "shortest", **lines}}})
+
+
+def test_shortest_line_join(tmp_path, engine):
+    # lengths count waiting + in service.  A: [0,0] -> line 0 (0-10).  B: [1,0] -> line 1
+    # (1-3).  C: [1,1] tie -> line 0, stuck behind A.  D: [2,1] -> line 1, served 3-5.
+    # E: [2,1] -> line 1, served 5-6.  C starts only at 10, when A is done: D and E, who
+    # came later, overtook C (Larson's skips: C counts 2).
+    from queue_sim.experience import skips_and_slips
+
+    t = run(five_customers(tmp_path), engine)
+    assert t.service_started_at.tolist() == [0, 1, 10, 3, 5]
+    assert t.server.tolist() == [0, 1, 0, 1, 1]
+    assert t.n_jockeys.tolist() == [0] * 5
+    skips, slips = skips_and_slips(t)
+    assert skips.tolist() == [0, 0, 2, 0, 0]
+    assert slips.tolist() == [0, 0, 0, 1, 1]
+
+
+def test_jockey_to_an_idle_server(tmp_path, engine):
+    # as above until 6, when E's service ends: line 1 is empty and idle (length 0) while
+    # line 0 holds A in service and C waiting (length 2), a difference of 2: C, the tail of
+    # line 0, moves to line 1 and is served 6-8 instead of 10-12.
+    t = run(five_customers(tmp_path, jockeying=True), engine)
+    assert t.service_started_at.tolist() == [0, 1, 6, 3, 5]
+    assert t.service_ended_at.tolist() == [10, 3, 8, 5, 6]
+    assert t.server.tolist() == [0, 1, 1, 1, 1]
+    assert t.n_jockeys.tolist() == [0, 0, 1, 0, 0]
+    assert t.queued_at[2] == 2  # the wait still counts from joining the station
+
+
+def test_random_line_join_follows_the_drawn_uniforms(tmp_path, engine):
+    # six customers, 2 apart, service 5, two lines chosen by floor(2 u) of each visit's line
+    # uniform; then each line is a FIFO single-server queue: start = max(arrival, previous
+    # end in that line)
+    from queue_sim.rng import draw
+
+    sc = build(tmp_path, {"a": {"at": [0, 2, 4, 6, 8, 10], "service": 5}},
+               stations={"till": {"servers": 2, "lines": {"join": "random"}}})
+    lines = np.floor(draw(sc, 1, 0).line_u * 2).astype(int)
+    assert 0 < lines.sum() < 6, "the seed should mix the two lines"
+    free_at, starts = [0.0, 0.0], []
+    for arrived, q in zip([0, 2, 4, 6, 8, 10], lines):
+        starts.append(max(arrived, free_at[q]))
+        free_at[q] = starts[-1] + 5
+    t = run(sc, engine)
+    assert t.server.tolist() == lines.tolist()
+    assert t.service_started_at.tolist() == starts
+
+
+def test_random_join_with_jockeying_goes_back(tmp_path, engine):
+    # jockeying undoes a bad random pick at once: whatever the uniforms, with two servers and
+    # arrivals A (0, service 10), B (1, 10), C (2, 1), D (2.5, 1), nobody waits while a server
+    # is idle, and the lengths never differ by 2 after an event.
+    sc = build(tmp_path, {"a": {"at": [0, 1, 2, 2.5], "service": fixed(10)}},
+               stations={"till": {"servers": 2, "lines": {"join": "random",
+                                                          "jockeying": True}}})
+    t = run(sc, engine)
+    # A and B take the two servers (jockeying to the idle one if the pick was wrong); C and
+    # D wait for the first of them, at 10 and 11; each line ends with one of them.
+    assert sorted(t.service_started_at.tolist()) == [0, 1, 10, 11]
+    assert t.service_started_at[:2].tolist() == [0, 1]
+    assert sorted(t.server[2:].tolist()) == [0, 1]
+
+
+@pytest.mark.parametrize("dependence, starts, ends", [
+    # per_wait 0.5 beyond 1: A 0-4; B waited 3: S = 2 + 0.5 * 2 = 3, 4-7; C waited 5:
+    # S = 1 + 0.5 * 4 = 3, 7-10
+    ({"per_wait": 0.5, "wait_reference": 1}, [0, 4, 7], [4, 7, 10]),
+    # plus a load rule (S0 halves when at least 1 is still waiting): B at 4 sees C waiting:
+    # S = 2 * 0.5 + 1 = 2, 4-6; C at 6 sees nobody: S = 1 + 0.5 * 3 = 2.5, 6-8.5
+    ({"per_wait": 0.5, "wait_reference": 1, "queue_threshold": 1, "queue_factor": 0.5},
+     [0, 4, 6], [4, 6, 8.5]),
+])
+def test_wait_and_load_dependent_service(tmp_path, engine, dependence, starts, ends):
+    sc = build(tmp_path, {"a": {"at": [0], "service": 4}, "b": {"at": [1], "service": 2},
+                          "c": {"at": [2], "service": 1}},
+               stations={"till": {"servers": 1, "service_dependence": dependence}})
+    t = run(sc, engine)
+    assert t.service_started_at.tolist() == starts
+    assert t.service_ended_at.tolist() == ends
+
+
+def test_express_lane_takes_the_short_jobs(tmp_path, engine):
+    # jobs of at most 1 go to the express till (one server), the rest to the main till: the
+    # short job C (arrived 2) is served at once instead of waiting behind A and B.
+    sc = build(tmp_path, {"a": {"at": [0, 1], "service": 4}, "c": {"at": [2], "service": 1}},
+               stations={"till": {"servers": 1},
+                         "express": {"servers": 1,
+                                     "express_for": {"station": "till", "max_service": 1}}})
+    t = run(sc, engine)
+    assert t.station.tolist() == [0, 0, 1]
+    assert t.service_started_at.tolist() == [0, 4, 2]

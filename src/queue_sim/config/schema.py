@@ -14,6 +14,13 @@ from pydantic import Field, PrivateAttr, model_validator
 from queue_sim.config.distributions import Distribution, Frozen
 from queue_sim.errors import InvalidField
 
+
+def _plain(value: object) -> object:
+    """A config object as plain data, for error messages."""
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value.model_dump() if hasattr(value, "model_dump") else value
+
 # ---------------------------------------------------------------------------------------------
 # Arrivals
 
@@ -205,6 +212,68 @@ class Vacations(Frozen):
         default="multiple", description="repeat while the queue is empty, or take one and wait")
 
 
+class SeparateLines(Frozen):
+    """One line per server instead of one shared line (DOMAIN.md 5a, E1).
+
+    An arriving customer joins the line of the server with the fewest customers (``shortest``:
+    the length of a line is the number waiting in it plus one if its server is busy; ties go to
+    the lowest-numbered server) or a line drawn uniformly at random (``random``: a pre-drawn
+    uniform of the ``line`` stream, so the choice is common to every policy).  With
+    ``jockeying``, whenever some line is at least 2 longer than another, the customer at the
+    tail of the longest line moves to the back of the shortest (ties: lowest-numbered line for
+    both), repeated until no such pair is left; an idle server with an empty line is the case
+    "shorter by 2" when another line has someone waiting, so no server idles while anyone waits.
+    """
+
+    join: Literal["shortest", "random"] = Field(
+        default="shortest", description="which line an arriving customer joins: the shortest "
+                                        "(waiting + in service; ties to the lowest-numbered "
+                                        "server) or one at random (default: shortest)")
+    jockeying: bool = Field(default=False,
+                            description="the tail of the longest line moves to the shortest "
+                                        "whenever they differ by 2 or more (default: false)")
+
+
+class ServiceDependence(Frozen):
+    """Service time that depends on the state when service starts (DOMAIN.md 1.6, 3b.3).
+
+    ``S = S0 * f + per_wait * max(0, W - wait_reference)``, where ``S0`` is the drawn service
+    time (so common random numbers still pair policies), ``W`` the customer's wait at this
+    station so far, and ``f = queue_factor`` if at least ``queue_threshold`` customers are still
+    waiting at the station (this one not counted) and 1 otherwise.  Set once, when a visit
+    first starts service; a resumed service keeps its remaining work.  ``per_wait = 0`` and
+    ``queue_factor = 1`` is the plain model, bit for bit.  Without abandonment a single FCFS
+    server with ``per_wait > 0`` has no steady state: once a wait passes about
+    ``(1/lambda - E[S0]) / per_wait`` the waits grow geometrically (the snowball of Selen et
+    al. 2016), so read such runs per horizon (a day), not as long-run averages.
+    """
+
+    per_wait: float = Field(default=0.0, ge=0,
+                            description="kappa: extra service per time_unit waited beyond "
+                                        "wait_reference (Webb et al.: up to 21 s per minute, "
+                                        "0.35); default 0")
+    wait_reference: float = Field(default=0.0, ge=0,
+                                  description="a: waits up to this (time_unit) add nothing; "
+                                              "default 0")
+    queue_threshold: int | None = Field(
+        default=None, ge=0, description="load rule: when at least this many are still waiting "
+                                        "at service start, S0 is multiplied by queue_factor; "
+                                        "default none (no load rule)")
+    queue_factor: float = Field(default=1.0, gt=0,
+                                description="multiplier of S0 under load: < 1 speed-up "
+                                            "(KC & Terwiesch), > 1 slow-down; default 1")
+
+
+class ExpressLane(Frozen):
+    """This station takes the visits to ``station`` whose drawn service time is at most
+    ``max_service`` (the "10 items or fewer" till): decided in the draws, so the customer's
+    service time is the one drawn for ``station`` and the same under every policy."""
+
+    station: str = Field(description="the regular station whose short jobs come here")
+    max_service: float = Field(gt=0, description="largest drawn service time (time_unit) "
+                                                 "that goes to the express lane")
+
+
 class Station(Frozen):
     """A counter: clerks serving one queue (plus any managers whose home it is)."""
 
@@ -221,6 +290,15 @@ class Station(Frozen):
                                     "preemptive-resume priority")
     breakdowns: Breakdowns | None = None
     vacations: Vacations | None = None
+    lines: SeparateLines | None = Field(
+        default=None, description="separate lines per server (join rule, jockeying); "
+                                  "default none: one shared line")
+    service_dependence: ServiceDependence | None = Field(
+        default=None, description="service time set from the wait and the queue at service "
+                                  "start; default none")
+    express_for: ExpressLane | None = Field(
+        default=None, description="make this an express lane for the short jobs of another "
+                                  "station; default none")
 
     @model_validator(mode="after")
     def _schedule_increasing(self) -> Station:
@@ -376,12 +454,59 @@ class Scenario(Frozen):
             if m.home is not None and m.home not in stations:
                 raise InvalidField(f"staff.managers.{i}.home", "must name a known station",
                                    m.home, stations)
+        self._check_lines_and_express()
         has_complaints = any(c.complaints and c.complaints.probability > 0
                              for c in self.classes.values())
         if has_complaints and self.recovery.policy != "remake_only" and not self.staff.managers:
             raise InvalidField("recovery.policy", "needs at least one manager in "
                                "staff.managers (or use 'remake_only')", self.recovery.policy)
         return self
+
+    def _check_lines_and_express(self) -> None:
+        """Separate lines: refuse what would take a line's server away or re-route its line
+        (not approximated); express lanes: name a different, known station."""
+        for sname, st in self.stations.items():
+            key = f"stations.{sname}"
+            if st.lines is not None:
+                for name in ("schedule", "breakdowns", "vacations", "capacity"):
+                    if getattr(st, name) is not None:
+                        raise InvalidField(f"{key}.{name}", "cannot be combined with separate "
+                                           "lines (each line belongs to one server for the "
+                                           "whole run)", _plain(getattr(st, name)))
+                if st.discipline == "preemptive":
+                    raise InvalidField(f"{key}.discipline", "must be 'fifo' or 'priority' with "
+                                       "separate lines", st.discipline)
+                if st.servers < 1:
+                    raise InvalidField(f"{key}.servers", "must be at least 1 with separate "
+                                       "lines (one line per server)", st.servers)
+                if self.recovery.policy not in ("dedicated", "remake_only"):
+                    for i, m in enumerate(self.staff.managers):
+                        if m.home == sname:
+                            raise InvalidField(f"staff.managers.{i}.home", "must not be a "
+                                               "station with separate lines (a manager leaving "
+                                               "for complaints would strand a line) unless "
+                                               "recovery.policy is 'dedicated' or "
+                                               "'remake_only'", m.home)
+                for cname, cls in self.classes.items():
+                    if cls.balking is not None and sname in self._reachable(cls):
+                        raise InvalidField(f"classes.{cname}.balking", "cannot be used by a "
+                                           f"class that visits {sname!r}, which has separate "
+                                           "lines", _plain(cls.balking))
+            if st.express_for is not None:
+                target = st.express_for.station
+                if target not in self.stations or target == sname:
+                    raise InvalidField(f"{key}.express_for.station", "must name another known "
+                                       "station", target,
+                                       [n for n in self.stations if n != sname])
+                if self.stations[target].express_for is not None:
+                    raise InvalidField(f"{key}.express_for.station", "must not itself be an "
+                                       "express lane", target)
+
+    def _reachable(self, cls: CustomerClass) -> list[str]:
+        """Stations a class can visit, express lanes included."""
+        visited = cls.stations_visited()
+        return visited + [n for n, st in self.stations.items()
+                          if st.express_for is not None and st.express_for.station in visited]
 
     # Convenient ordered views used by both engines -----------------------------------------
     @property

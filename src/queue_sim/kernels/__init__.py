@@ -16,7 +16,9 @@ Every feature of the reference model, and where the two engines are compared on 
 ``configs`` = every ``configs/*.yaml`` (shortened), ``grid`` = the 5 policies x 3 disciplines x 11
 staffing variants, ``extras`` = the hand-written combinations, ``hypothesis`` = 40 random small
 scenarios (all in ``tests/crosscheck/test_reference_vs_kernel.py``), ``edge`` =
-``tests/kernels/test_edge_cases.py``.  Nothing is left unported.
+``tests/kernels/test_edge_cases.py``, ``hand`` = the hand-traced logs of
+``tests/model/test_hand_traced.py`` and the exact properties of
+``tests/model/test_queue_structure.py``, run on both engines.  Nothing is left unported.
 
 ================================================  =========  ======  ===========================
 feature                                           reference  kernel  cross-tested in
@@ -37,6 +39,10 @@ vacations: multiple / single (managers too)       yes        yes     grid, extra
 recovery: all five policies                       yes        yes     configs, grid, hypothesis
 acknowledgements (per customer, announcement)     yes        yes     grid, extras, hypothesis
 home, floating and several managers               yes        yes     extras, hypothesis
+separate lines: shortest / random join            yes        yes     extras, hypothesis, hand
+jockeying (tail of the longest line moves)        yes        yes     extras, hypothesis, hand
+state-dependent service (wait, queue length)      yes        yes     extras, hypothesis, hand
+express lanes (decided in the draws)              yes        yes     extras, hand
 drain limit; end-of-run advance to the horizon    yes        yes     grid, edge
 time integrals (queue/system area, staff times)   yes        yes     every test above
 the kernel run as Python (NUMBA_DISABLE_JIT=1)    n/a        yes     edge

@@ -15,9 +15,10 @@ from queue_sim.kernels import NUMBA_OPTIONS
 from queue_sim.kernels._state import (
     BD_ALWAYS, BD_BUSY, COMPLAINT, DONE, DROP_EVERYTHING, E_REPAIR, E_UPTIME, E_VACATION,
     ENTRY_SPAN, EV_ABANDON, EV_BREAK_DOWN, EV_END_HANDLING, EV_END_SERVICE, EV_REPAIRED,
-    EV_VACATION_OVER, FINISH_CURRENT, GONE, IDLE, IN_SERVICE, NEED_EPISODES, O_ABANDONED,
-    O_BALKED, O_LOST, O_SERVED, P_ABANDON, P_END_HANDLING, P_END_SERVICE, P_STAFF, PREEMPTIVE,
-    REMAKE_ONLY, VAC_MULTIPLE, VAC_NONE, WAITING, _queue_pop, _queue_push, _schedule,
+    EV_VACATION_OVER, FINISH_CURRENT, GONE, IDLE, IN_SERVICE, JOIN_RANDOM, JOIN_SHARED,
+    NEED_EPISODES, O_ABANDONED, O_BALKED, O_LOST, O_SERVED, P_ABANDON, P_END_HANDLING,
+    P_END_SERVICE, P_STAFF, PREEMPTIVE, REMAKE_ONLY, VAC_MULTIPLE, VAC_NONE, WAITING, _queue_pop,
+    _queue_push, _queue_remove, _schedule,
 )
 
 # -- customers -----------------------------------------------------------------------------
@@ -78,12 +79,38 @@ def _join(md, v):
     md.visit_state[v] = WAITING
     md.n_waiting[s] += 1
     md.n_present[s] += 1
-    _queue_push(md, s, key, v)
+    q = _choose_line(md, s, v)
+    md.line_of[v] = q
+    md.line_waiting[q] += 1
+    _queue_push(md, q, key, v)
     if not md.is_rework[v] and math.isfinite(md.patience[v]):
         _schedule(md, md.patience[v], P_ABANDON, EV_ABANDON, v, 0)
     _dispatch(md, s)
     if md.discipline[s] == PREEMPTIVE and md.visit_state[v] == WAITING:
         _try_preempt(md, s, v)
+
+
+@njit(inline="always", **NUMBA_OPTIONS)
+def _line_length(md, q):
+    """Station.line_length: waiting in line ``q``, plus one if its server is serving."""
+    return md.line_waiting[q] + (1 if md.staff_visit[md.line_server[q]] != IDLE else 0)
+
+
+@njit(**NUMBA_OPTIONS)
+def _choose_line(md, s, v):
+    """ServiceSystem.choose_line: the queue visit ``v`` joins (a global queue index)."""
+    lo = md.queue_start[s]
+    rule = md.join_rule[s]
+    if rule == JOIN_SHARED:
+        return lo
+    n = md.queue_end[s] - lo
+    if rule == JOIN_RANDOM:
+        return lo + min(int(md.line_u[v] * n), n - 1)
+    best = lo
+    for q in range(lo + 1, lo + n):
+        if _line_length(md, q) < _line_length(md, best):
+            best = q
+    return best
 
 
 @njit(**NUMBA_OPTIONS)
@@ -108,8 +135,11 @@ def _abandon(md, v):
     s = md.station[v]
     md.visit_state[v] = GONE
     md.n_waiting[s] -= 1
+    md.line_waiting[md.line_of[v]] -= 1
     md.n_present[s] -= 1
     _leave(md, md.customer_of[v], O_ABANDONED)
+    if md.jockeying[s] != 0:
+        _rebalance(md, s)
 
 
 @njit(inline="always", **NUMBA_OPTIONS)
@@ -135,27 +165,95 @@ def _next_visit_or_leave(md, v):
 
 @njit(**NUMBA_OPTIONS)
 def _dispatch(md, s):
-    """ServiceSystem.dispatch: head of the queue to the lowest-numbered free server."""
+    """ServiceSystem.dispatch: head of the queue to the lowest-numbered free server; with
+    separate lines, each free server takes the head of its own line, then rebalance."""
+    if md.join_rule[s] != JOIN_SHARED:
+        for q in range(md.queue_start[s], md.queue_end[s]):
+            m = md.line_server[q]
+            if md.line_waiting[q] > 0 and _is_free(md, m):
+                _start_service(md, m, _pop_line(md, q))
+        if md.jockeying[s] != 0:
+            _rebalance(md, s)
+        return
+    q = md.queue_start[s]
     while md.n_waiting[s] > 0:
         m = _free_server(md, s)
         if m < 0:
             return
-        while True:  # lazy deletion: skip visits that abandoned
-            v = _queue_pop(md, s)
-            if md.visit_state[v] == WAITING:
-                break
-        _start_service(md, m, v)
+        _start_service(md, m, _pop_line(md, q))
+
+
+@njit(inline="always", **NUMBA_OPTIONS)
+def _pop_line(md, q):
+    """ServiceSystem.pop_line: the head of queue ``q`` (lazy deletion: skip abandoned)."""
+    while True:
+        v = _queue_pop(md, q)
+        if md.visit_state[v] == WAITING:
+            return v
+
+
+@njit(**NUMBA_OPTIONS)
+def _rebalance(md, s):
+    """ServiceSystem.rebalance: jockeying from the tail of the longest line to the back of the
+    shortest while they differ by 2 or more (ties: lowest-numbered line)."""
+    lo, hi = md.queue_start[s], md.queue_end[s]
+    while True:
+        longest = lo
+        shortest = lo
+        for q in range(lo + 1, hi):
+            if _line_length(md, q) > _line_length(md, longest):
+                longest = q
+            if _line_length(md, q) < _line_length(md, shortest):
+                shortest = q
+        if _line_length(md, longest) - _line_length(md, shortest) < 2:
+            return
+        base = md.heap_start[longest]
+        pos = -1
+        tail_key = 0
+        for j in range(base, base + md.heap_size[longest]):
+            if md.visit_state[md.heap_visit[j]] == WAITING and (
+                    pos < 0 or md.heap_key[j] > tail_key):
+                pos = j
+                tail_key = md.heap_key[j]
+        v = md.heap_visit[pos]
+        _queue_remove(md, longest, pos - base)
+        md.line_waiting[longest] -= 1
+        entry = md.next_entry
+        md.next_entry = entry + 1
+        key = (tail_key // ENTRY_SPAN) * ENTRY_SPAN + entry  # same level, a new entry
+        md.queue_key[v] = key
+        md.line_of[v] = shortest
+        md.line_waiting[shortest] += 1
+        _queue_push(md, shortest, key, v)
+        md.n_jockeys[v] += 1
+        m = md.line_server[shortest]
+        if _is_free(md, m):
+            _start_service(md, m, _pop_line(md, shortest))
 
 
 @njit(inline="always", **NUMBA_OPTIONS)
 def _start_service(md, m, v):
     """ServiceSystem.start_service."""
+    s = md.station[v]
     md.visit_state[v] = IN_SERVICE
-    md.n_waiting[md.station[v]] -= 1
+    md.n_waiting[s] -= 1
+    md.line_waiting[md.line_of[v]] -= 1
     if math.isnan(md.service_started_at[v]):
         md.service_started_at[v] = md.now
+        if md.has_dependence[s] != 0:
+            md.remaining[v] = _dependent_service(md, s, v)
     md.staff_visit[m] = v
     _begin_segment(md, m)
+
+
+@njit(inline="always", **NUMBA_OPTIONS)
+def _dependent_service(md, s, v):
+    """ServiceSystem.dependent_service: ``S0 * f + per_wait * max(0, W - wait_reference)``."""
+    base = md.remaining[v]
+    if md.queue_threshold[s] >= 0 and md.n_waiting[s] >= md.queue_threshold[s]:
+        base = base * md.queue_factor[s]
+    waited = md.now - md.queued_at[v]
+    return base + md.per_wait[s] * max(0.0, waited - md.wait_reference[s])
 
 
 @njit(inline="always", **NUMBA_OPTIONS)
@@ -210,8 +308,9 @@ def _hand_back(md, m):
     s = md.station[v]
     md.visit_state[v] = WAITING
     md.n_waiting[s] += 1
+    md.line_waiting[md.line_of[v]] += 1
     md.n_preemptions[v] += 1
-    _queue_push(md, s, md.queue_key[v], v)
+    _queue_push(md, md.line_of[v], md.queue_key[v], v)
 
 
 @njit(**NUMBA_OPTIONS)
@@ -328,19 +427,22 @@ def _start_handling(md, m, c):
     duration = md.handling_time[c]
     if md.has_ack != 0:
         s = md.station[c]
-        base = md.heap_start[s]
         n_waiting = 0
-        for j in range(base, base + md.heap_size[s]):
-            if md.visit_state[md.heap_visit[j]] == WAITING:
-                n_waiting += 1
+        for q in range(md.queue_start[s], md.queue_end[s]):  # every line of the station
+            base = md.heap_start[q]
+            for j in range(base, base + md.heap_size[q]):
+                if md.visit_state[md.heap_visit[j]] == WAITING:
+                    n_waiting += 1
         if n_waiting > 0:
             duration += md.ack_per_announcement + md.ack_per_customer * n_waiting
-            for j in range(base, base + md.heap_size[s]):
-                w = md.heap_visit[j]
-                if md.visit_state[w] == WAITING:
-                    i = md.customer_of[w]
-                    if math.isnan(md.acknowledged_at[i]):
-                        md.acknowledged_at[i] = now
+            for q in range(md.queue_start[s], md.queue_end[s]):
+                base = md.heap_start[q]
+                for j in range(base, base + md.heap_size[q]):
+                    w = md.heap_visit[j]
+                    if md.visit_state[w] == WAITING:
+                        i = md.customer_of[w]
+                        if math.isnan(md.acknowledged_at[i]):
+                            md.acknowledged_at[i] = now
     _schedule(md, duration, P_END_HANDLING, EV_END_HANDLING, m, 0)
 
 

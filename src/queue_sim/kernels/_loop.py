@@ -23,23 +23,26 @@ from queue_sim.kernels._record import _borrow, _ptr, _release
 
 @njit(**NUMBA_OPTIONS)
 def _run(arrival_at, class_idx, visit_ptr, station, service_time, patience, balk_u, is_wrong,
-         handling_time, is_rework,
-         classes, join_probability, class_level, stations, schedule_at, schedule_servers,
-         staff_lists, staff, episodes, visits, remaining, staff_times, complaints,
+         handling_time, is_rework, line_u,
+         classes, join_probability, class_level, stations, station_params, queues,
+         schedule_at, schedule_servers,
+         staff_lists, staff, episodes, visits, heaps, remaining, staff_times, complaints,
          policy, has_ack, ack_per_customer, ack_per_announcement, managers_start,
          managers_end, warmup, horizon, drain_at,
          arrived_at, left_at, outcome, acknowledged_at, queued_at, service_started_at,
-         service_ended_at, server, n_preemptions, complained, handling_started_at,
+         service_ended_at, server, n_preemptions, n_jockeys, complained, handling_started_at,
          handling_ended_at, handler, busy_time, handling_time_total, on_duty_time,
          queue_area, system_area):
     """Simulate one replication, writing the trace arrays in place.
 
-    The first ten arrays are the ``Draws`` visit plan (booleans as uint8).  ``classes``,
-    ``stations``, ``staff`` and ``visits`` are field-major int64 tables whose rows follow
-    ``CLASS_FIELDS``, ``STATION_FIELDS``, ``STAFF_FIELDS`` and ``VISIT_FIELDS`` of
-    ``kernels._state``; ``stations``, ``staff``, ``staff_times`` (segment start, time to
-    failure), ``visits`` (visit state zeroed), ``remaining`` and ``complaints`` are the live
-    state, so pass fresh ones.  ``episodes`` is float64[3, n_staff, n_episodes].
+    The first eleven arrays are the ``Draws`` visit plan (booleans as uint8).  ``classes``,
+    ``stations``, ``queues``, ``staff`` and ``visits`` are field-major int64 tables whose rows
+    follow ``CLASS_FIELDS``, ``STATION_FIELDS``, ``QUEUE_FIELDS``, ``STAFF_FIELDS`` and
+    ``VISIT_FIELDS`` of ``kernels._state`` (``station_params``: float64, ``STATION_PARAMS``;
+    ``heaps``: int64, ``HEAP_FIELDS``, room for every queue's slice); ``stations``, ``queues``,
+    ``staff``, ``staff_times`` (segment start, time to failure), ``visits`` (visit state
+    zeroed), ``heaps``, ``remaining`` and ``complaints`` are the live state, so pass fresh
+    ones.  ``episodes`` is float64[3, n_staff, n_episodes].
 
     Returns ``(status, ended_at)``; status ``NEED_EPISODES`` asks for more episode draws.
     """
@@ -57,6 +60,7 @@ def _run(arrival_at, class_idx, visit_ptr, station, service_time, patience, balk
     md.is_wrong = _ptr(is_wrong)
     md.handling_time = _ptr(handling_time)
     md.is_rework = _ptr(is_rework)
+    md.line_u = _ptr(line_u)
     # the scenario; table rows in CLASS_FIELDS, STATION_FIELDS and STAFF_FIELDS order
     md.max_queue = _ptr(classes[0])
     md.join_start = _ptr(classes[1])
@@ -81,10 +85,21 @@ def _run(arrival_at, class_idx, visit_ptr, station, service_time, patience, balk
     md.servers_end = _ptr(stations[9])
     md.clerks_start = _ptr(stations[10])
     md.clerks_end = _ptr(stations[11])
-    md.heap_start = _ptr(stations[12])
-    md.heap_size = _ptr(stations[13])
-    md.n_waiting = _ptr(stations[14])
-    md.n_present = _ptr(stations[15])
+    md.queue_start = _ptr(stations[12])
+    md.queue_end = _ptr(stations[13])
+    md.join_rule = _ptr(stations[14])
+    md.jockeying = _ptr(stations[15])
+    md.has_dependence = _ptr(stations[16])
+    md.queue_threshold = _ptr(stations[17])
+    md.n_waiting = _ptr(stations[18])
+    md.n_present = _ptr(stations[19])
+    md.per_wait = _ptr(station_params[0])
+    md.wait_reference = _ptr(station_params[1])
+    md.queue_factor = _ptr(station_params[2])
+    md.heap_start = _ptr(queues[0])
+    md.heap_size = _ptr(queues[1])
+    md.line_waiting = _ptr(queues[2])
+    md.line_server = _ptr(queues[3])
     md.staff_station = _ptr(staff[0])
     md.is_manager = _ptr(staff[1])
     md.serves = _ptr(staff[2])
@@ -103,8 +118,9 @@ def _run(arrival_at, class_idx, visit_ptr, station, service_time, patience, balk
     md.customer_of = _ptr(visits[0])
     md.visit_state = _ptr(visits[1])
     md.queue_key = _ptr(visits[2])
-    md.heap_key = _ptr(visits[3])
-    md.heap_visit = _ptr(visits[4])
+    md.line_of = _ptr(visits[3])
+    md.heap_key = _ptr(heaps[0])
+    md.heap_visit = _ptr(heaps[1])
     md.remaining = _ptr(remaining)
     md.complaints = _ptr(complaints)
     # the trace
@@ -117,6 +133,7 @@ def _run(arrival_at, class_idx, visit_ptr, station, service_time, patience, balk
     md.service_ended_at = _ptr(service_ended_at)
     md.server = _ptr(server)
     md.n_preemptions = _ptr(n_preemptions)
+    md.n_jockeys = _ptr(n_jockeys)
     md.complained = _ptr(complained)
     md.handling_started_at = _ptr(handling_started_at)
     md.handling_ended_at = _ptr(handling_ended_at)

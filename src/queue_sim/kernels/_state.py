@@ -50,6 +50,8 @@ BREAKDOWN_CLOCKS = ("none", "always", "busy")
 BD_NONE, BD_ALWAYS, BD_BUSY = range(3)
 VACATION_MODES = ("none", "multiple", "single")
 VAC_NONE, VAC_MULTIPLE, VAC_SINGLE = range(3)
+JOIN_RULES = ("shared", "shortest", "random")  # shared: one line; else stations.<s>.lines.join
+JOIN_SHARED, JOIN_SHORTEST, JOIN_RANDOM = range(3)
 
 # kernel return status
 OK = 0
@@ -65,31 +67,41 @@ E_UPTIME, E_REPAIR, E_VACATION = range(3)
 # rows of the field-major tables the wrapper passes to _run
 STAFF_FIELDS = ("staff_station", "is_manager", "serves", "on_duty", "leaving", "away",
                 "staff_visit", "token", "handling", "reserved", "fail_token", "episode")
+# a station's lines are queues queue_start .. queue_end - 1 (one for a shared line); the
+# service-dependence settings: queue_threshold -1 = no load rule, and STATION_PARAMS (floats)
 STATION_FIELDS = ("capacity", "discipline", "breakdowns", "bd_hand_back", "vacations",
                   "shift_hand_back", "sched_start", "sched_end", "servers_start",
-                  "servers_end", "clerks_start", "clerks_end", "heap_start", "heap_size",
+                  "servers_end", "clerks_start", "clerks_end", "queue_start", "queue_end",
+                  "join_rule", "jockeying", "has_dependence", "queue_threshold",
                   "n_waiting", "n_present")
+STATION_PARAMS = ("per_wait", "wait_reference", "queue_factor")
+# per queue: its heap slice, the number waiting in it, and its server (-1 for a shared line)
+QUEUE_FIELDS = ("heap_start", "heap_size", "line_waiting", "line_server")
 CLASS_FIELDS = ("max_queue", "join_start", "join_end", "has_balking", "priority_remake")
-VISIT_FIELDS = ("customer_of", "visit_state", "queue_key", "heap_key", "heap_visit")
+VISIT_FIELDS = ("customer_of", "visit_state", "queue_key", "line_of")
+# the queues' heaps side by side (QUEUE_FIELDS heap_start / heap_size give each one's slice)
+HEAP_FIELDS = ("heap_key", "heap_visit")
 
 _F8, _I8, _U8 = DataPtr(types.float64), DataPtr(types.int64), DataPtr(types.uint8)
 _FIELDS = (
     # the visit plan (Draws), read only
     [("arrival_at", _F8), ("class_idx", _I8), ("visit_ptr", _I8), ("station", _I8),
      ("service_time", _F8), ("patience", _F8), ("balk_u", _F8), ("is_wrong", _U8),
-     ("handling_time", _F8), ("is_rework", _U8)]
+     ("handling_time", _F8), ("is_rework", _U8), ("line_u", _F8)]
     # the scenario, read only (class_level[c * n_stations + s])
     + [(name, _I8) for name in CLASS_FIELDS]
     + [("join_probability", _F8), ("class_level", _I8), ("schedule_at", _F8),
        ("schedule_servers", _I8), ("staff_lists", _I8), ("episodes", _F8)]
     # live state: stations, staff, visits, complaints
-    + [(name, _I8) for name in STATION_FIELDS + STAFF_FIELDS + VISIT_FIELDS]
+    + [(name, _F8) for name in STATION_PARAMS]
+    + [(name, _I8) for name in STATION_FIELDS + QUEUE_FIELDS + STAFF_FIELDS + VISIT_FIELDS
+       + HEAP_FIELDS]
     + [("segment_start", _F8), ("time_to_failure", _F8), ("remaining", _F8),
        ("complaints", _I8)]
     # the trace being written
     + [("arrived_at", _F8), ("left_at", _F8), ("outcome", _I8), ("acknowledged_at", _F8),
        ("queued_at", _F8), ("service_started_at", _F8), ("service_ended_at", _F8),
-       ("server", _I8), ("n_preemptions", _I8), ("complained", _U8),
+       ("server", _I8), ("n_preemptions", _I8), ("n_jockeys", _I8), ("complained", _U8),
        ("handling_started_at", _F8), ("handling_ended_at", _F8), ("handler", _I8),
        ("busy_time", _F8), ("handling_time_total", _F8), ("on_duty_time", _F8),
        ("queue_area", _F8), ("system_area", _F8)]
@@ -204,13 +216,14 @@ def _pop_event(md):
     return t0, kind0, a0, b0
 
 
-# -- station queues: per-station binary heaps keyed (level, entry), lazy deletion -----------
+# -- queues (a station's shared line, or one line per server): binary heaps keyed
+# (level, entry), lazy deletion of abandoned visits ---------------------------------------------
 @njit(inline="always", **NUMBA_OPTIONS)
-def _queue_push(md, s, key, v):
-    """heapq.heappush(st.queue, (level, entry, v)) on station ``s``'s slice of the heap."""
-    base = md.heap_start[s]
-    n = md.heap_size[s]
-    md.heap_size[s] = n + 1
+def _queue_push(md, q, key, v):
+    """heapq.heappush(st.lines[q], (level, entry, v)) on queue ``q``'s slice of the heap."""
+    base = md.heap_start[q]
+    n = md.heap_size[q]
+    md.heap_size[q] = n + 1
     hk, hv = md.heap_key, md.heap_visit
     j = n
     while j > 0:
@@ -225,16 +238,32 @@ def _queue_push(md, s, key, v):
 
 
 @njit(inline="always", **NUMBA_OPTIONS)
-def _queue_pop(md, s):
-    """heapq.heappop(st.queue): the visit with the smallest (level, entry) key."""
-    base = md.heap_start[s]
+def _queue_pop(md, q):
+    """heapq.heappop(st.lines[q]): the visit with the smallest (level, entry) key."""
+    base = md.heap_start[q]
+    top = md.heap_visit[base]
+    _queue_remove(md, q, 0)
+    return top
+
+
+@njit(inline="always", **NUMBA_OPTIONS)
+def _queue_remove(md, q, i):
+    """Remove the item at position ``i`` of queue ``q``'s heap: the last item fills the hole
+    and sifts down (or up, when removing from the middle)."""
+    base = md.heap_start[q]
     hk, hv = md.heap_key, md.heap_visit
-    top = hv[base]
-    n = md.heap_size[s] - 1
-    md.heap_size[s] = n
-    if n > 0:
+    n = md.heap_size[q] - 1
+    md.heap_size[q] = n
+    if i < n:
         key, v = hk[base + n], hv[base + n]
-        j = 0
+        j = i
+        while j > 0:  # sift up (only possible when i > 0)
+            p = (j - 1) >> 1
+            if hk[base + p] < key:
+                break
+            hk[base + j] = hk[base + p]
+            hv[base + j] = hv[base + p]
+            j = p
         while True:
             c = 2 * j + 1
             if c >= n:
@@ -248,7 +277,6 @@ def _queue_pop(md, s):
             j = c
         hk[base + j] = key
         hv[base + j] = v
-    return top
 
 
 @njit(inline="always", **NUMBA_OPTIONS)

@@ -34,6 +34,9 @@ class KernelInputs:
     join_probability: np.ndarray
     class_level: np.ndarray
     stations: np.ndarray
+    station_params: np.ndarray
+    queues: np.ndarray
+    heap_room: int
     schedule_at: np.ndarray
     schedule_servers: np.ndarray
     staff_lists: np.ndarray
@@ -123,13 +126,16 @@ def prepare(scenario: schema.Scenario, draws: Draws) -> KernelInputs:
         for name in ("staff_visit", "handling", "reserved"):
             row[name] = K.IDLE
 
-    # stations: spec, server and clerk lists, schedules, queue slices (rows: STATION_FIELDS)
+    # stations: spec, server and clerk lists, schedules, lines (rows: STATION_FIELDS); queues:
+    # one per shared station, one per server of a station with separate lines, each with heap
+    # room for every visit to its station (rows: QUEUE_FIELDS)
     stations = _table(K.STATION_FIELDS, n_stations)
+    params = np.zeros((len(K.STATION_PARAMS), n_stations))
+    queue_rows: list[tuple[int, int]] = []  # (station, server or -1)
     lists: list[int] = []
     sched_at: list[float] = []
     sched_servers: list[int] = []
-    heap_sizes = np.bincount(draws.station, minlength=n_stations)
-    heap_starts = np.concatenate([[0], np.cumsum(heap_sizes)[:-1]])
+    visits_at = np.bincount(draws.station, minlength=n_stations)
     for s, st in enumerate(specs):
         key = f"stations.{scenario.station_names[s]}"
         row = _Row(stations, K.STATION_FIELDS, s)
@@ -157,7 +163,26 @@ def prepare(scenario: schema.Scenario, draws: Draws) -> KernelInputs:
         row["clerks_start"] = len(lists)
         lists.extend(g for g in servers if not members[g].is_manager)
         row["clerks_end"] = len(lists)
-        row["heap_start"] = heap_starts[s]
+        row["queue_start"] = len(queue_rows)
+        if st.lines is None:
+            queue_rows.append((s, -1))
+        else:
+            row["join_rule"] = _code(st.lines.join, K.JOIN_RULES, key + ".lines.join")
+            row["jockeying"] = int(st.lines.jockeying)
+            queue_rows.extend((s, m) for m in servers)
+        row["queue_end"] = len(queue_rows)
+        dep = st.service_dependence
+        row["queue_threshold"] = -1
+        if dep is not None:
+            row["has_dependence"] = 1
+            if dep.queue_threshold is not None:
+                row["queue_threshold"] = dep.queue_threshold
+            params[:, s] = [getattr(dep, name) for name in K.STATION_PARAMS]
+    queues = _table(K.QUEUE_FIELDS, len(queue_rows))
+    heap_sizes = np.array([visits_at[s] for s, _ in queue_rows], np.int64)
+    queues[K.QUEUE_FIELDS.index("heap_start")] = np.cumsum(heap_sizes) - heap_sizes
+    queues[K.QUEUE_FIELDS.index("line_server")] = [m for _, m in queue_rows]
+    heap_room = int(heap_sizes.sum())
     managers_start = len(lists)
     lists.extend(m.idx for m in members if m.is_manager)
 
@@ -165,7 +190,8 @@ def prepare(scenario: schema.Scenario, draws: Draws) -> KernelInputs:
     ack = recovery.acknowledge
     return KernelInputs(
         classes=cls, join_probability=np.asarray(join + [0.0], float),
-        class_level=level.ravel(), stations=stations,
+        class_level=level.ravel(), stations=stations, station_params=params, queues=queues,
+        heap_room=heap_room,
         schedule_at=np.asarray(sched_at + [0.0], float),
         schedule_servers=np.asarray(sched_servers + [0], np.int64),
         staff_lists=np.asarray(lists + [0], np.int64), staff=staff,
@@ -204,18 +230,20 @@ def kernel_arguments(scenario: schema.Scenario, draws: Draws, inputs: KernelInpu
     args = (
         draws.arrived_at, draws.class_idx, draws.visit_ptr, draws.station, draws.service_time,
         draws.patience, draws.balk_u, _bytes(draws.is_wrong), draws.handling_time,
-        _bytes(draws.is_rework),
+        _bytes(draws.is_rework), draws.line_u,
         inputs.classes, inputs.join_probability, inputs.class_level, inputs.stations.copy(),
-        inputs.schedule_at, inputs.schedule_servers, inputs.staff_lists, inputs.staff.copy(),
-        episodes, visits, np.empty(n_visits), np.zeros((2, n_staff)),
+        inputs.station_params, inputs.queues.copy(), inputs.schedule_at,
+        inputs.schedule_servers, inputs.staff_lists, inputs.staff.copy(),
+        episodes, visits, np.empty((len(K.HEAP_FIELDS), inputs.heap_room), np.int64),
+        np.empty(n_visits), np.zeros((2, n_staff)),
         np.empty(int(np.count_nonzero(draws.is_wrong)) + 1, np.int64),
         inputs.policy, inputs.has_ack, inputs.ack_per_customer, inputs.ack_per_announcement,
         inputs.managers_start, inputs.managers_end,
         float(scenario.run.warmup), float(draws.horizon), float(drain_limit(draws.horizon)),
         trace.arrived_at, trace.left_at, trace.outcome, trace.acknowledged_at,
         trace.queued_at, trace.service_started_at, trace.service_ended_at, trace.server,
-        trace.n_preemptions, _bytes(trace.complained), trace.handling_started_at,
-        trace.handling_ended_at, trace.handler, trace.busy_time, trace.handling_time,
+        trace.n_preemptions, trace.n_jockeys, _bytes(trace.complained),
+        trace.handling_started_at, trace.handling_ended_at, trace.handler, trace.busy_time, trace.handling_time,
         trace.on_duty_time, trace.queue_area, trace.system_area)
     return trace, args
 
@@ -291,7 +319,7 @@ def _validate(scenario: schema.Scenario, draws: Draws) -> None:
         raise ValueError("draws.visit_ptr must run from 0 to the number of visits, one entry "
                          "per customer plus one")
     for name in ("service_time", "patience", "balk_u", "is_wrong", "handling_time",
-                 "is_rework"):
+                 "is_rework", "line_u"):
         if len(getattr(draws, name)) != v:
             raise ValueError(f"draws.{name} must have one entry per visit ({v})")
     if len(draws.class_idx) != n:

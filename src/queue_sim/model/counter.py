@@ -59,15 +59,23 @@ class EpisodeDraws:
 
 
 class Station:
-    """A counter's queue and the staff who serve from it."""
+    """A counter's queue (or one line per server) and the staff who serve from it."""
 
     def __init__(self, idx: int, spec: schema.Station, staff: list[StaffMember]):
         self.idx, self.spec = idx, spec
         self.servers = [m for m in staff if m.station == idx and m.serves]
         self.clerks = [m for m in self.servers if not m.is_manager]
-        self.queue: list[tuple[int, int, int]] = []   # heap of (level, entry, visit)
+        self.separate = spec.lines is not None
+        n_lines = len(self.servers) if self.separate else 1
+        # heaps of (level, entry, visit): the shared queue, or line q of server servers[q]
+        self.lines: list[list[tuple[int, int, int]]] = [[] for _ in range(n_lines)]
+        self.line_waiting = [0] * n_lines
         self.n_waiting = 0
         self.n_present = 0
+
+    def line_length(self, q: int) -> int:
+        """Customers in line ``q``: waiting, plus one if its server is serving."""
+        return self.line_waiting[q] + (self.servers[q].visit != IDLE)
 
     def free_server(self) -> StaffMember | None:
         """The lowest-numbered server who can take a customer now."""
@@ -103,6 +111,7 @@ class ServiceSystem:
         self.remaining = np.zeros(n_visits)
         self.level = np.zeros(n_visits, np.int64)
         self.entry = np.zeros(n_visits, np.int64)
+        self.line_of = np.zeros(n_visits, np.int64)   # line of the station the visit waits in
         self.next_entry = 0
         self.class_level = self._class_levels()
         self.n_left = 0
@@ -178,12 +187,29 @@ class ServiceSystem:
         self.state[v] = WAITING
         st.n_waiting += 1
         st.n_present += 1
-        heapq.heappush(st.queue, (self.level[v], self.entry[v], v))
+        q = self.choose_line(st, v)
+        self.line_of[v] = q
+        st.line_waiting[q] += 1
+        heapq.heappush(st.lines[q], (self.level[v], self.entry[v], v))
         if not d.is_rework[v] and math.isfinite(d.patience[v]):
             self.at(d.patience[v], Priority.ABANDON, self.abandon, v)
         self.dispatch(s)
         if st.spec.discipline == "preemptive" and self.state[v] == WAITING:
             self.try_preempt(st, v)
+
+    def choose_line(self, st: Station, v: int) -> int:
+        """The line visit ``v`` joins: 0 under a shared line; else the shortest (ties to the
+        lowest-numbered server) or the one its ``line`` uniform picks."""
+        if not st.separate:
+            return 0
+        n = len(st.lines)
+        if st.spec.lines.join == "random":
+            return min(int(self.draws.line_u[v] * n), n - 1)
+        best = 0
+        for q in range(1, n):
+            if st.line_length(q) < st.line_length(best):
+                best = q
+        return best
 
     def _priority_remake(self, v: int) -> bool:
         comp = self.scenario_class(v).complaints
@@ -210,8 +236,11 @@ class ServiceSystem:
         st = self.stations[self.draws.station[v]]
         self.state[v] = GONE
         st.n_waiting -= 1
+        st.line_waiting[self.line_of[v]] -= 1
         st.n_present -= 1
         self.leave(self.customer_of[v], Outcome.ABANDONED)
+        if st.separate and st.spec.lines.jockeying:
+            self.rebalance(st)
 
     def leave(self, i: int, outcome: Outcome) -> None:
         self.trace.left_at[i] = self.env.now
@@ -229,26 +258,80 @@ class ServiceSystem:
 
     # -- service -----------------------------------------------------------------------------
     def dispatch(self, s: int) -> None:
-        """Give waiting customers (head of the queue first) to free servers (lowest first)."""
+        """Give waiting customers (head of the queue first) to free servers (lowest first);
+        with separate lines each free server takes the head of its own line (servers in
+        order), then the lines are rebalanced if customers jockey."""
         st = self.stations[s]
+        if st.separate:
+            for q, server in enumerate(st.servers):
+                if st.line_waiting[q] > 0 and server.is_free():
+                    self.start_service(server, self.pop_line(st, q))
+            if st.spec.lines.jockeying:
+                self.rebalance(st)
+            return
         while st.n_waiting > 0:
             server = st.free_server()
             if server is None:
                 return
-            while True:
-                _, _, v = heapq.heappop(st.queue)
-                if self.state[v] == WAITING:
-                    break
-            self.start_service(server, v)
+            self.start_service(server, self.pop_line(st, 0))
+
+    def pop_line(self, st: Station, q: int) -> int:
+        """The head of line ``q`` (abandoned visits are skipped: lazy deletion)."""
+        while True:
+            _, _, v = heapq.heappop(st.lines[q])
+            if self.state[v] == WAITING:
+                return v
+
+    def rebalance(self, st: Station) -> None:
+        """Jockeying: while the longest line (ties: lowest-numbered) is at least 2 longer than
+        the shortest (ties: lowest-numbered), the customer at its tail (largest key) moves to
+        the back of the shortest line (a new entry number), and is served at once if that
+        line's server is free."""
+        n = len(st.lines)
+        while True:
+            longest = shortest = 0
+            for q in range(1, n):
+                if st.line_length(q) > st.line_length(longest):
+                    longest = q
+                if st.line_length(q) < st.line_length(shortest):
+                    shortest = q
+            if st.line_length(longest) - st.line_length(shortest) < 2:
+                return
+            tail = max(item for item in st.lines[longest] if self.state[item[2]] == WAITING)
+            st.lines[longest].remove(tail)
+            heapq.heapify(st.lines[longest])
+            v = tail[2]
+            st.line_waiting[longest] -= 1
+            self.entry[v] = self.next_entry
+            self.next_entry += 1
+            self.line_of[v] = shortest
+            st.line_waiting[shortest] += 1
+            heapq.heappush(st.lines[shortest], (self.level[v], self.entry[v], v))
+            self.trace.n_jockeys[v] += 1
+            server = st.servers[shortest]
+            if server.is_free():
+                self.start_service(server, self.pop_line(st, shortest))
 
     def start_service(self, m: StaffMember, v: int) -> None:
         st = self.stations[self.draws.station[v]]
         self.state[v] = IN_SERVICE
         st.n_waiting -= 1
+        st.line_waiting[self.line_of[v]] -= 1
         if math.isnan(self.trace.service_started_at[v]):
             self.trace.service_started_at[v] = self.env.now
+            if st.spec.service_dependence is not None:
+                self.remaining[v] = self.dependent_service(st, v)
         m.visit = v
         self.begin_segment(m)
+
+    def dependent_service(self, st: Station, v: int) -> float:
+        """``S0 * f + per_wait * max(0, W - wait_reference)`` (schema.ServiceDependence)."""
+        dep = st.spec.service_dependence
+        base = self.remaining[v]
+        if dep.queue_threshold is not None and st.n_waiting >= dep.queue_threshold:
+            base = base * dep.queue_factor
+        waited = self.env.now - self.trace.queued_at[v]
+        return base + dep.per_wait * max(0.0, waited - dep.wait_reference)
 
     def begin_segment(self, m: StaffMember) -> None:
         """(Re)start serving ``m.visit``: schedule its end, and a busy-clock breakdown."""
@@ -297,8 +380,9 @@ class ServiceSystem:
         st = self.stations[self.draws.station[v]]
         self.state[v] = WAITING
         st.n_waiting += 1
+        st.line_waiting[self.line_of[v]] += 1
         self.trace.n_preemptions[v] += 1
-        heapq.heappush(st.queue, (self.level[v], self.entry[v], v))
+        heapq.heappush(st.lines[self.line_of[v]], (self.level[v], self.entry[v], v))
 
     def try_preempt(self, st: Station, v: int) -> None:
         """Preemptive-resume: bump the worst customer in service if ``v`` outranks it."""
@@ -355,7 +439,7 @@ class ServiceSystem:
         duration = self.draws.handling_time[c]
         if self.acknowledge is not None:
             st = self.stations[self.draws.station[c]]
-            waiting = [w for _, _, w in st.queue if self.state[w] == WAITING]
+            waiting = [w for line in st.lines for _, _, w in line if self.state[w] == WAITING]
             if waiting:
                 duration += (self.acknowledge.per_announcement
                              + self.acknowledge.per_customer * len(waiting))
