@@ -150,6 +150,23 @@ def _cases() -> list[Case]:
                        Check("station", "first", "mean_wait", r.mean_waits[0]),
                        Check("station", "second", "mean_wait", r.mean_waits[1])],
                       customers=HEAVY, quick_factor=16))
+    r = theory.separate_lines_random_split(2.4, 1.0, 3)
+    cases.append(Case("Separate lines", "3 separate lines, random join, no jockeying, "
+                      "lambda = 2.4: three M/M/1 queues (5b.1; one shared line: 1.0787)",
+                      one_station(3, {"a": poisson_class(2.4, exp(1.0))},
+                                  lines={"join": "random"}),
+                      [system("mean_wait", r.mean_wait),
+                       system("wait_probability", r.wait_probability),
+                       system("mean_queue_length", r.mean_queue_length)],
+                      customers=HEAVY, quick_factor=16))
+    r = theory.separate_lines_jockeying(2.4, 1.0, 3)
+    cases.append(Case("Jockeying", "3 separate lines, shortest join with jockeying, "
+                      "lambda = 2.4: work-conserving, so Erlang C's mean wait (5b.1)",
+                      one_station(3, {"a": poisson_class(2.4, exp(1.0))},
+                                  lines={"join": "shortest", "jockeying": True}),
+                      [system("mean_wait", r.mean_wait),
+                       system("wait_probability", r.wait_probability)],
+                      customers=HEAVY, quick_factor=16))
     r = theory.mg1_breakdowns(0.5, 1.0, 2.0, 0.1, 2.0, 8.0)
     cases.append(Case("M/G/1 breakdowns", "M/M/1 with breakdowns while busy, rate 0.1, "
                       "repair Exp(2) (7.15)",

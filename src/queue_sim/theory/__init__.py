@@ -3,7 +3,8 @@
 Owns the formulas of DOMAIN.md sections 2b, 3b, 4b, 5b and 7: Markovian queues (M/M/1,
 Erlang B/C, M/M/c, M/M/c/K, M/M/inf, feedback, retrials), M/G/1 (P-K, M/D/1, vacations,
 breakdowns, interruptions), priority queues, Erlang-A, Jackson networks, the failure-demand
-network, truncated-CTMC oracles for server disruption, and customer-value formulas.
+network, truncated-CTMC oracles for server disruption, separate lines against one shared
+line and the fluid fixed point of wait-dependent service, and customer-value formulas.
 
 Imports only numpy, scipy and the standard library; nothing from the rest of queue_sim, so
 plots and tests can use it without loading the engines.  Every function is pure, validates
@@ -79,6 +80,11 @@ from queue_sim.theory.priority import (
     mmc_nonpreemptive_priority,
     mmc_preemptive_resume_priority,
 )
+from queue_sim.theory.structure import (
+    separate_lines_jockeying,
+    separate_lines_random_split,
+    wait_dependent_fluid_wait,
+)
 from queue_sim.theory.value import clv, incident_value_lost
 
 __all__ = [
@@ -137,7 +143,10 @@ __all__ = [
     "mmc_wait_tail",
     "mmck",
     "mmck_wait_tail",
+    "separate_lines_jockeying",
+    "separate_lines_random_split",
     "server_removal_extra_queue_time",
     "server_removal_fluid_extra_queue_time",
     "service_moments",
+    "wait_dependent_fluid_wait",
 ]
