@@ -133,12 +133,19 @@ def station_loads(scenario: schema.Scenario) -> list[StationLoad]:
     names = scenario.station_names
     load, peak = np.zeros(len(names)), np.zeros(len(names))
     handling = np.zeros(2)  # manager-time per time unit spent on complaints (mean, peak)
+    express = {st.express_for.station: (s, st.express_for.max_service)
+               for s, st in enumerate(scenario.stations.values()) if st.express_for is not None}
     for cls in scenario.classes.values():
         mean_rate, peak_rate = arrival_rates(scenario, cls)
         visits, remakes = expected_visits(scenario, cls)
         work = np.zeros(len(names))
         for sname, dist in cls.service.items():
             work[names.index(sname)] += visits[names.index(sname)] * dist.moments()[0]
+            lane = express.get(sname)
+            if lane is not None:  # the short jobs' work goes to the express lane
+                moved = visits[names.index(sname)] * _short_job_work(dist, lane[1])
+                work[names.index(sname)] -= moved
+                work[lane[0]] += moved
         if cls.complaints is not None and cls.complaints.probability > 0:
             c = names.index(scenario.complaint_station(cls))
             remake_dist = cls.complaints.rework_service or cls.service[names[c]]
@@ -159,6 +166,12 @@ def station_loads(scenario: schema.Scenario) -> list[StationLoad]:
                                float(load[s]), float(peak[s]), float(share[0]) if n_home else 0.0,
                                float(share[1]) if n_home else 0.0))
     return out
+
+
+def _short_job_work(dist: object, max_service: float, n: int = 4096) -> float:
+    """E[S; S <= max_service] by the midpoint rule over the quantile function (first order)."""
+    q = dist.quantile((np.arange(n) + 0.5) / n)  # type: ignore[attr-defined]
+    return float(np.mean(np.where(q <= max_service, q, 0.0)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -203,6 +216,18 @@ def describe(scenario: schema.Scenario, path: str | None = None) -> list[str]:
         room = "unlimited waiting room" if st.capacity is None else f"{st.capacity} waiting places"
         extra = [x for x, on in (("shift schedule", st.schedule), ("breakdowns", st.breakdowns),
                                  ("vacations", st.vacations)) if on]
+        if st.lines is not None:
+            extra.append(f"a line per server ({st.lines.join} join"
+                         + (", jockeying)" if st.lines.jockeying else ")"))
+        if st.express_for is not None:
+            extra.append(f"express lane for jobs of {st.express_for.station} up to "
+                         f"{st.express_for.max_service:g} {unit}s")
+        if st.service_dependence is not None:
+            dep = st.service_dependence
+            extra.append(f"service + {dep.per_wait:g} per {unit} waited beyond "
+                         f"{dep.wait_reference:g}" + (
+                             f", x{dep.queue_factor:g} when {dep.queue_threshold}+ wait"
+                             if dep.queue_threshold is not None else ""))
         lines.append(f"  {sname}: {who}; {st.discipline} queue, {room}"
                      + (f"; {', '.join(extra)}" if extra else ""))
     lines.append("Classes:")

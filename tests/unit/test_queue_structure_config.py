@@ -71,6 +71,25 @@ def test_refused_combinations_name_the_key(changes, key, words):
     assert words in str(err.value)
 
 
+def test_one_express_lane_per_station():
+    lane = {"express_for": {"station": "till", "max_service": 1}}
+    with pytest.raises(ConfigError, match="already has the express lane 'fast'") as err:
+        scenario_from_dict(with_({"stations.fast": lane, "stations.faster": lane}))
+    assert err.value.key == "stations.faster.express_for.station"
+
+
+def test_check_counts_the_express_lane_work():
+    from queue_sim.describe import station_loads
+
+    sc = scenario_from_dict(with_({"stations.till": {"servers": 2},
+                                   "stations.fast": {"express_for": {"station": "till",
+                                                                     "max_service": 1.0}}}))
+    loads = {ld.station: ld.offered_load for ld in station_loads(sc)}
+    # E[S; S <= 1] for Exp(1) is 1 - 2/e; the rest stays at the till
+    assert loads["fast"] == pytest.approx(1 - 2 / 2.718281828459045, rel=1e-3)
+    assert loads["till"] + loads["fast"] == pytest.approx(1.0, rel=1e-9)
+
+
 def test_a_typo_in_an_express_lane_gets_a_suggestion():
     with pytest.raises(ConfigError, match="did you mean 'till'"):
         scenario_from_dict(with_({"stations.fast": {"express_for": {"station": "tll",

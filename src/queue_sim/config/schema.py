@@ -501,6 +501,13 @@ class Scenario(Frozen):
                 if self.stations[target].express_for is not None:
                     raise InvalidField(f"{key}.express_for.station", "must not itself be an "
                                        "express lane", target)
+                names = list(self.stations)
+                other = [n for n in names[:names.index(sname)]  # the earlier lane keeps it
+                         if self.stations[n].express_for is not None
+                         and self.stations[n].express_for.station == target]
+                if other:
+                    raise InvalidField(f"{key}.express_for.station", f"already has the "
+                                       f"express lane {other[0]!r} (one per station)", target)
 
     def _reachable(self, cls: CustomerClass) -> list[str]:
         """Stations a class can visit, express lanes included."""
