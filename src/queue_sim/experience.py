@@ -60,26 +60,86 @@ def skips_and_slips(trace: Trace) -> tuple[np.ndarray, np.ndarray]:
     return skips, slips
 
 
-def perceived_wait(trace: Trace, params: Experience) -> np.ndarray:
-    """Perceived wait per customer: ``k * W**b``, times ``unexplained`` if never acknowledged."""
+def perceived_wait(trace: Trace, params: Experience,
+                   announced: np.ndarray | None = None) -> np.ndarray:
+    """Perceived wait per customer: ``k * W**b``, times ``unexplained`` if never acknowledged
+    and ``uncertain`` unless told the expected wait (``announced``: bool per customer, or a
+    wait per customer with NaN for "not told"; default nobody)."""
     w = trace.wait_time
-    unexplained = np.where(np.isnan(trace.acknowledged_at), params.unexplained, 1.0)
-    return params.overestimation * np.power(w, params.exponent) * unexplained
+    m = np.where(np.isnan(trace.acknowledged_at), params.unexplained, 1.0)
+    if params.uncertain != 1.0:
+        m = m * np.where(_told(announced, len(w)), 1.0, params.uncertain)
+    return params.overestimation * np.power(w, params.exponent) * m
 
 
-def satisfaction(trace: Trace, params: Experience,
-                 skips: np.ndarray | None = None) -> np.ndarray:
-    """Satisfaction per customer on the scale of ``params.baseline`` (see ``Experience``)."""
+def _told(announced: np.ndarray | None, n: int) -> np.ndarray:
+    if announced is None:
+        return np.zeros(n, dtype=bool)
+    announced = np.asarray(announced)
+    return ~np.isnan(announced) if announced.dtype.kind == "f" else announced.astype(bool)
+
+
+def satisfaction(trace: Trace, params: Experience, skips: np.ndarray | None = None,
+                 announced: np.ndarray | None = None) -> np.ndarray:
+    """Satisfaction per customer on the scale of ``params.baseline`` (see ``Experience``).
+
+    ``announced``: the wait each customer was told (NaN: told nothing), which becomes that
+    customer's expectation E in place of ``acceptable_wait`` and removes ``uncertain``.
+    """
     if skips is None:
         skips, _ = skips_and_slips(trace)
-    p = perceived_wait(trace, params)
-    e = params.acceptable_wait
+    p = perceived_wait(trace, params, announced)
+    e = np.full(len(p), params.acceptable_wait)
+    if announced is not None and np.asarray(announced).dtype.kind == "f":
+        e = np.where(np.isnan(announced), e, announced)
     return (params.baseline - params.disconfirmation * np.maximum(0.0, p - e)
             + params.confirmation * np.maximum(0.0, e - p) - params.per_skip * skips)
 
 
-def experience_frame(trace: Trace, params: Experience) -> dict[str, np.ndarray]:
+def experience_frame(trace: Trace, params: Experience,
+                     announced: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Per-customer experience columns: skips, slips, perceived wait, satisfaction."""
     skips, slips = skips_and_slips(trace)
-    return {"skips": skips, "slips": slips, "perceived_wait": perceived_wait(trace, params),
-            "satisfaction": satisfaction(trace, params, skips)}
+    return {"skips": skips, "slips": slips,
+            "perceived_wait": perceived_wait(trace, params, announced),
+            "satisfaction": satisfaction(trace, params, skips, announced)}
+
+
+def state_at_arrival(trace: Trace) -> tuple[np.ndarray, np.ndarray]:
+    """(number waiting, number in service) at each customer's first station when it arrived,
+    itself not counted; an instant's departures and service starts count as done (the
+    tie-break rule: releases before arrivals)."""
+    first = trace.visit_ptr[:-1]
+    has_visit = np.diff(trace.visit_ptr) > 0
+    n = trace.n_customers
+    waiting, busy = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    reached = ~np.isnan(trace.queued_at)
+    wait_end = trace.queued_at + trace.visit_wait
+    for s in np.unique(trace.station[reached]):
+        rows = np.flatnonzero(reached & (trace.station == s))
+        who = np.flatnonzero(has_visit)[trace.station[first[has_visit]] == s]
+        at = trace.queued_at[first[who]]
+        joined = np.sort(trace.queued_at[rows])
+        left_queue = np.sort(wait_end[rows])
+        started = np.sort(trace.service_started_at[rows][~np.isnan(
+            trace.service_started_at[rows])])
+        ended = np.sort(trace.service_ended_at[rows][~np.isnan(trace.service_ended_at[rows])])
+        # waiting at a: joined before a and still there; visits that joined and left at a
+        # itself (the customer, if it waited 0) are not among those that left before a
+        instant = np.sort(trace.queued_at[rows][wait_end[rows] == trace.queued_at[rows]])
+        left_before = (np.searchsorted(left_queue, at, side="right")
+                       - (np.searchsorted(instant, at, side="right")
+                          - np.searchsorted(instant, at, side="left")))
+        waiting[who] = np.searchsorted(joined, at, side="left") - left_before
+        busy[who] = (np.searchsorted(started, at, side="right")
+                     - np.searchsorted(ended, at, side="right")
+                     - (trace.service_started_at[first[who]] == at))  # itself, served at once
+    return waiting, busy
+
+
+def queue_length_predictor(trace: Trace, servers: int, mean_service: float) -> np.ndarray:
+    """The wait a customer would be told on arrival at a single FCFS line of ``servers``:
+    ``(n_waiting + 1) * mean_service / servers`` when every server is busy, else 0 (the
+    queue-length delay predictor, exact in mean for M/M/c; Ibrahim & Whitt 2009)."""
+    waiting, busy = state_at_arrival(trace)
+    return np.where(busy >= servers, (waiting + 1) * mean_service / servers, 0.0)

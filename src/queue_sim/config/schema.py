@@ -357,9 +357,10 @@ class Staff(Frozen):
 class Experience(Frozen):
     """Perceived wait and satisfaction of each customer, computed from the trace.
 
-    Perceived wait ``P = overestimation * W**exponent * m``, where ``m = unexplained`` for a
-    customer who waited without being acknowledged and 1 otherwise (Maister: unexplained waits
-    feel longer).  Satisfaction ``S = baseline - disconfirmation * max(0, P - acceptable_wait)
+    Perceived wait ``P = overestimation * W**exponent * m``, where ``m`` is ``unexplained`` for a
+    customer who waited without being acknowledged (1 otherwise) times ``uncertain`` for one who
+    was not told the expected wait (1 otherwise) (Maister: unexplained and uncertain waits feel
+    longer).  A customer told a wait ``A`` expects it: ``acceptable_wait`` is replaced by ``A``.  Satisfaction ``S = baseline - disconfirmation * max(0, P - acceptable_wait)
     + confirmation * max(0, acceptable_wait - P) - per_skip * skips`` (Maister's First Law:
     satisfaction = perception - expectation; Larson's skips for unfairness).
     """
@@ -370,6 +371,9 @@ class Experience(Frozen):
                             description="b of the power law P ~ W^b (sweep 0.7-1.1)")
     unexplained: float = Field(default=1.2, ge=1,
                                description="multiplier for waits nobody acknowledged [A]")
+    uncertain: float = Field(default=1.0, ge=1,
+                             description="m_unc: multiplier for waits of unannounced length "
+                                         "(Maister 1985; sweep 1.0-1.5 [A]); default 1 (off)")
     acceptable_wait: float = Field(default=5.0, ge=0,
                                    description="E, the wait a customer accepts, in time_unit [A]")
     baseline: float = Field(default=7.0, description="satisfaction at P = E (0-10 scale)")
