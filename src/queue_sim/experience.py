@@ -83,15 +83,16 @@ def satisfaction(trace: Trace, params: Experience, skips: np.ndarray | None = No
                  announced: np.ndarray | None = None) -> np.ndarray:
     """Satisfaction per customer on the scale of ``params.baseline`` (see ``Experience``).
 
-    ``announced``: the wait each customer was told (NaN: told nothing), which becomes that
-    customer's expectation E in place of ``acceptable_wait`` and removes ``uncertain``.
+    ``announced``: the wait each customer was told (NaN: told nothing), which moves that
+    customer's expectation E towards it by ``anchoring`` and removes ``uncertain``.
     """
     if skips is None:
         skips, _ = skips_and_slips(trace)
     p = perceived_wait(trace, params, announced)
     e = np.full(len(p), params.acceptable_wait)
     if announced is not None and np.asarray(announced).dtype.kind == "f":
-        e = np.where(np.isnan(announced), e, announced)
+        e = np.where(np.isnan(announced), e,
+                     (1.0 - params.anchoring) * e + params.anchoring * announced)
     return (params.baseline - params.disconfirmation * np.maximum(0.0, p - e)
             + params.confirmation * np.maximum(0.0, e - p) - params.per_skip * skips)
 

@@ -360,7 +360,8 @@ class Experience(Frozen):
     Perceived wait ``P = overestimation * W**exponent * m``, where ``m`` is ``unexplained`` for a
     customer who waited without being acknowledged (1 otherwise) times ``uncertain`` for one who
     was not told the expected wait (1 otherwise) (Maister: unexplained and uncertain waits feel
-    longer).  A customer told a wait ``A`` expects it: ``acceptable_wait`` is replaced by ``A``.  Satisfaction ``S = baseline - disconfirmation * max(0, P - acceptable_wait)
+    longer).  A customer told a wait ``A`` expects ``(1 - anchoring) * acceptable_wait +
+    anchoring * A`` instead of ``acceptable_wait`` (expectation management).  Satisfaction ``S = baseline - disconfirmation * max(0, P - acceptable_wait)
     + confirmation * max(0, acceptable_wait - P) - per_skip * skips`` (Maister's First Law:
     satisfaction = perception - expectation; Larson's skips for unfairness).
     """
@@ -376,6 +377,11 @@ class Experience(Frozen):
                                          "(Maister 1985; sweep 1.0-1.5 [A]); default 1 (off)")
     acceptable_wait: float = Field(default=5.0, ge=0,
                                    description="E, the wait a customer accepts, in time_unit [A]")
+    anchoring: float = Field(default=1.0, ge=0, le=1,
+                             description="weight of an announced wait in the expectation: 0 "
+                                         "announcements move nothing, 1 the announced wait "
+                                         "becomes E (Maister's expectation management) [A]; "
+                                         "default 1")
     baseline: float = Field(default=7.0, description="satisfaction at P = E (0-10 scale)")
     disconfirmation: float = Field(default=0.5, ge=0,
                                    description="satisfaction lost per time_unit beyond E [A]")
