@@ -14,31 +14,44 @@ from queue_sim.trace import Trace
 
 
 @njit(cache=True)
-def _count_overtakes(queued_rank: np.ndarray, n: int) -> np.ndarray:
-    """For items in order of wait end, count earlier-ending items that queued later (skips)."""
-    tree = np.zeros(n + 1, np.int64)
-    out = np.zeros(len(queued_rank), np.int64)
+def _count_overtakes(queued_rank: np.ndarray, started: np.ndarray, n: int
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """For items in order of wait end: how many earlier-ending items that *started service*
+    queued later (skips), and how many earlier-ending items of any kind queued earlier."""
+    tree_started = np.zeros(n + 1, np.int64)
+    tree_all = np.zeros(n + 1, np.int64)
+    skipped = np.zeros(len(queued_rank), np.int64)
+    earlier_out = np.zeros(len(queued_rank), np.int64)
+    n_started = 0
     for k in range(len(queued_rank)):
         r = queued_rank[k] + 1
-        # how many already ended with a queue rank greater than r
-        total, j = 0, r
+        below_started, below_all, j = 0, 0, r  # already out with a queue rank <= r
         while j > 0:
-            total += tree[j]
+            below_started += tree_started[j]
+            below_all += tree_all[j]
             j -= j & -j
-        out[k] = k - total
+        skipped[k] = n_started - below_started
+        earlier_out[k] = below_all
         j = r
         while j <= n:
-            tree[j] += 1
+            tree_all[j] += 1
+            if started[k]:
+                tree_started[j] += 1
             j += j & -j
-    return out
+        if started[k]:
+            n_started += 1
+    return skipped, earlier_out
 
 
 def skips_and_slips(trace: Trace) -> tuple[np.ndarray, np.ndarray]:
     """Larson's (1987) skips and slips per customer, summed over its ordinary station visits.
 
-    ``skips``: customers who joined the same queue later but got out of it (service start, or
-    leaving) earlier.  ``slips``: customers who joined earlier but got out later.  A single FIFO
-    line has no skips; priority, remakes and preemption create them.
+    ``skips``: customers who joined the same queue later but *started service* before this
+    customer got out of it (by its service start, or by abandoning).  ``slips``: customers who
+    joined earlier and were still waiting when this one started service.  Abandoning is not
+    jumping ahead, so a single FIFO line has no skips even with abandonment (DOMAIN.md 5b.5);
+    priority, remakes, preemption and separate lines create them.  Every skip of one customer
+    is a slip of another.
     """
     skips = np.zeros(trace.n_customers, np.int64)
     slips = np.zeros(trace.n_customers, np.int64)
@@ -49,12 +62,14 @@ def skips_and_slips(trace: Trace) -> tuple[np.ndarray, np.ndarray]:
         rows = np.flatnonzero(reached & (trace.station == s))
         q = trace.queued_at[rows]
         e = wait_end[rows]
+        started = ~np.isnan(trace.service_started_at[rows])
         rank_q = np.empty(len(rows), np.int64)
         rank_q[np.lexsort((rows, q))] = np.arange(len(rows))
         by_end = np.lexsort((rank_q, e))
-        skipped = _count_overtakes(rank_q[by_end], len(rows))
-        # slips: earlier joiners who got out later = (queue rank) - (earlier joiners out before)
-        slipped = rank_q[by_end] - (np.arange(len(rows)) - skipped)
+        skipped, earlier_out = _count_overtakes(rank_q[by_end], started[by_end], len(rows))
+        # slips: earlier joiners still waiting at this one's start = (queue rank) - (earlier
+        # joiners out before it); only a customer who started can have jumped ahead
+        slipped = np.where(started[by_end], rank_q[by_end] - earlier_out, 0)
         np.add.at(skips, customer[rows[by_end]], skipped)
         np.add.at(slips, customer[rows[by_end]], slipped)
     return skips, slips

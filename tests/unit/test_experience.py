@@ -22,10 +22,13 @@ def two_class(discipline: str):
 
 
 def brute_force(trace):
+    """Larson's definitions pair by pair: j skips i if j joined later and started service
+    before i got out of the queue (started or abandoned); a slip is the same pair seen from j."""
     q = trace.queued_at
     e = q + trace.visit_wait
-    skips = [int(((q > q[i]) & (e < e[i])).sum()) for i in range(len(q))]
-    slips = [int(((q < q[i]) & (e > e[i])).sum()) for i in range(len(q))]
+    started = ~np.isnan(trace.service_started_at)
+    skips = [int(((q > q[i]) & started & (e < e[i])).sum()) for i in range(len(q))]
+    slips = [int(((q < q[i]) & (e > e[i])).sum()) if started[i] else 0 for i in range(len(q))]
     return skips, slips
 
 
@@ -42,6 +45,26 @@ def test_priority_skips_match_brute_force():
     assert (skips.tolist(), slips.tolist()) == brute_force(trace)
     vip = trace.class_idx == 0
     assert skips[vip].sum() == 0  # nobody outranks the top class
+
+
+def test_abandoning_is_not_jumping_ahead():
+    # a single FIFO line with impatient customers: still no skips (5b.5), and the counts
+    # match the pairwise definitions with abandonment and priorities mixed
+    for discipline in ("fifo", "priority"):
+        sc = scenario_from_dict({
+            "run": {"customers": 1500, "seed": 3},
+            "stations": {"s": {"servers": 2, "discipline": discipline}},
+            "classes": {name: {"arrivals": {"kind": "poisson", "rate": 1.2}, "priority": p,
+                               "service": {"s": {"kind": "exponential", "mean": 1.0}},
+                               "patience": {"kind": "exponential", "mean": 2.0}}
+                        for name, p in (("vip", 0), ("regular", 1))}})
+        trace = simulate(sc, draw(sc, 3, 0))
+        assert (trace.outcome == 1).sum() > 50  # many abandon
+        skips, slips = skips_and_slips(trace)
+        assert (skips.tolist(), slips.tolist()) == brute_force(trace)
+        assert skips.sum() == slips.sum()
+        if discipline == "fifo":
+            assert skips.sum() == 0
 
 
 def test_satisfaction_formula_on_known_waits():
