@@ -19,7 +19,8 @@ E2 = ["+1 server", "+1 server, half day", "acknowledge", "position display", "oc
 
 def _save(fig, data: pd.DataFrame, out: Path, name: str) -> Path:  # noqa: ANN001
     path = out / f"{name}.png"
-    fig.tight_layout()
+    if not fig.get_constrained_layout():
+        fig.tight_layout()
     fig.savefig(path, dpi=130)
     plt.close(fig)
     data.to_csv(out / f"{name}.csv", index=False)
@@ -106,7 +107,7 @@ def ranking_map(ranking: pd.DataFrame, out: Path) -> Path:
     mults = sorted(sel["multiplier"].unique())
     fig, axes = plt.subplots(len(anchors), len(rhos), figsize=(3.8 * len(rhos) + 1,
                                                                3.0 * len(anchors)),
-                             squeeze=False)
+                             squeeze=False, constrained_layout=True)
     top = max(1, int(sel["n_discordant"].max()))
     for i, anchor in enumerate(anchors):
         for j, rho in enumerate(rhos):
@@ -127,7 +128,8 @@ def ranking_map(ranking: pd.DataFrame, out: Path) -> Path:
                 ax.set_xlabel("fairness weight phi (per skip)", fontsize=8)
             if j == 0:
                 ax.set_ylabel("multiplier m_unc = m_expl", fontsize=8)
-    fig.colorbar(im, ax=axes, label="significant discordant pairs", shrink=0.6)
+    fig.colorbar(im, ax=axes.ravel().tolist(), label="significant discordant pairs",
+                 shrink=0.6)
     fig.suptitle("Policies ranked by mean wait vs by mean satisfaction: colour = pairs where the "
                  "longer wait is significantly happier;\nnumbers = Kendall tau (1 = same "
                  "order). Bottom-left of the top row (phi 0, m 1, anchoring 0) is the pure-wait "
@@ -138,10 +140,10 @@ def ranking_map(ranking: pd.DataFrame, out: Path) -> Path:
 def snowball(summary: pd.DataFrame, out: Path) -> Path:
     """Wait-dependent service (Webb et al.): mean wait and satisfaction as kappa grows."""
     fig, axes = plt.subplots(1, 3, figsize=(13, 4.0))
-    data = summary[summary["metric"].isin(["mean_wait", "mean_service", "mean_satisfaction"])]
+    data = summary[summary["metric"].isin(["mean_wait", "mean_service", "dissatisfied"])]
     for ax, metric, label in ((axes[0], "mean_wait", "mean wait (minutes)"),
                               (axes[1], "mean_service", "mean service time (min)"),
-                              (axes[2], "mean_satisfaction", "mean satisfaction (0-10)")):
+                              (axes[2], "dissatisfied", "share dissatisfied (S < 5)")):
         for rho, g in data[data["metric"] == metric].groupby("rho"):
             g = g.sort_values("kappa")
             ax.errorbar(g["kappa"], g["mean"], yerr=[g["mean"] - g["ci_low"],
@@ -149,8 +151,8 @@ def snowball(summary: pd.DataFrame, out: Path) -> Path:
                         marker="o", capsize=3, label=f"rho {rho:g}")
         ax.set(xlabel="kappa: extra service per minute waited beyond 1 min", ylabel=label)
     axes[0].legend(fontsize=8)
-    fig.suptitle("State-dependent service: the snowball (single line, 3 servers, patience "
-                 "10 min)", fontsize=10)
+    fig.suptitle("State-dependent service: the snowball (single line, 3 servers, patience and "
+                 "service as in base.yaml; same customers for every kappa)", fontsize=10)
     return _save(fig, data, out, "snowball")
 
 

@@ -37,9 +37,11 @@ from queue_sim.experience import (
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-MEAN_SERVICE = 1.0
+MEAN_SERVICE = 2.5
 SERVERS = 3
-EXPRESS_MAX = 1.0  # min: the express lane gets 66% of customers and 1/3 of the work
+EXPRESS_MAX = 2.5  # min: the express lane gets 66% of customers and 1/3 of the work
+MATERIAL_WAIT = 0.1         # min: smaller differences in mean wait do not count as a ranking
+MATERIAL_SATISFACTION = 0.05  # points on the 0-10 scale: likewise [A]
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ POLICIES: dict[str, tuple[str, str, Treatment]] = {  # name: (experiment, struct
 }
 RANKED = [p for p, (e, _, _) in POLICIES.items() if e != "E3"] + ["told wait +0.0",
                                                                   "told wait +0.3"]
+EQUAL_COST = ("greeter (all three)", "+1 server")  # one person-day each
 # the experience grid (DOMAIN.md 1.3 ranges): fairness weight phi, Maister multipliers
 # m = m_unc = m_expl, anchoring of announced waits, overestimation k, power b.  The corner
 # phi = 0, m = 1, anchoring = 0 is the pure-wait model (satisfaction a function of W only).
@@ -111,8 +114,9 @@ def experience_params(base, treatment: Treatment, **grid):  # noqa: ANN001, ANN2
 
 def announced(trace, treatment: Treatment):  # noqa: ANN001, ANN201
     """What each customer is told: a wait (float, E3), that its wait is known (bool), or None."""
-    if treatment.margin is not None:
-        return (1.0 + treatment.margin) * queue_length_predictor(trace, SERVERS, MEAN_SERVICE)
+    if treatment.margin is not None:  # nobody is told anything when a server is free
+        predicted = queue_length_predictor(trace, SERVERS, MEAN_SERVICE)
+        return np.where(predicted > 0, (1.0 + treatment.margin) * predicted, np.nan)
     if treatment.position:
         return np.ones(trace.n_customers, dtype=bool)
     return None
@@ -200,7 +204,7 @@ def run_snowball(args: tuple) -> list[dict]:
         for r in replications:
             t = simulate_one(sc, rng.draw(sc, seed, r))
             window = (t.arrived_at >= t.warmup) & (t.arrived_at < t.horizon)
-            sat = satisfaction(t, base.experience)[window]
+            sat = satisfaction(t, base.experience, skips_and_slips(t)[0])[window]
             served = window[t.visit_customer] & ~np.isnan(t.service_ended_at)
             rows.append({"rho": rho, "kappa": kappa, "replication": r,
                          "mean_wait": t.wait_time[window].mean(),
@@ -208,16 +212,19 @@ def run_snowball(args: tuple) -> list[dict]:
                          "mean_service": float(np.mean((t.service_ended_at
                                                         - t.service_started_at)[served])),
                          "abandonment": (t.outcome[window] == 1).mean(),
-                         "mean_satisfaction": sat.mean()})
+                         "mean_satisfaction": sat.mean(),
+                         "dissatisfied": (sat < base.experience.dissatisfied_below).mean()})
     return rows
 
 
 def ranking(grids: dict, waits: pd.DataFrame, rhos: list[float],
             confidence: float = 0.95) -> pd.DataFrame:
     """Per utilisation and grid point: Kendall's tau-b between the policies' mean waits and
-    mean satisfactions (1 = shorter wait always happier), and the significant discordant pairs:
-    one policy waits longer on average and its customers are more satisfied, both paired
-    differences over replications excluding 0 at ``confidence``."""
+    mean satisfactions (1 = shorter wait always happier; ties in wait, as among the levers that
+    leave waits alone, pull tau-b below 1 without any reversal), the same over the policies that
+    change waits (E1 and capacity), and the discordant pairs: one policy waits longer on average
+    and its customers are more satisfied, both paired differences over replications excluding 0
+    at ``confidence`` and at least MATERIAL_WAIT and MATERIAL_SATISFACTION in size."""
     from scipy import stats as sps  # noqa: PLC0415
 
     points = grid_points()
@@ -229,18 +236,29 @@ def ranking(grids: dict, waits: pd.DataFrame, rhos: list[float],
                                              values="mean_wait").loc[RANKED, reps].to_numpy()
         t_crit = sps.t.ppf(0.5 + confidence / 2, len(reps) - 1)
         mean_w = w.mean(axis=1)
+        moving = [k for k, p in enumerate(RANKED) if POLICIES[p][2] == Treatment()]
         for g in range(sat.shape[2]):
             s = sat[:, :, g]
             mean_s = s.mean(axis=1)
             tau = sps.kendalltau(mean_w, -mean_s).statistic
+            tau_moving = sps.kendalltau(mean_w[moving], -mean_s[moving]).statistic
             pairs = []
             for i, j in itertools.combinations(range(len(RANKED)), 2):
                 dw, ds = w[i] - w[j], s[i] - s[j]
-                if _significant(dw, t_crit) and _significant(ds, t_crit) and (
-                        np.sign(dw.mean()) == np.sign(ds.mean())):
+                if (_significant(dw, t_crit) and _significant(ds, t_crit)
+                        and abs(dw.mean()) >= MATERIAL_WAIT
+                        and abs(ds.mean()) >= MATERIAL_SATISFACTION
+                        and np.sign(dw.mean()) == np.sign(ds.mean())):
                     longer, shorter = (i, j) if dw.mean() > 0 else (j, i)
                     pairs.append(f"{RANKED[longer]} > {RANKED[shorter]}")
+            a, b = RANKED.index(EQUAL_COST[0]), RANKED.index(EQUAL_COST[1])
+            d = s[a] - s[b]
+            half = t_crit * d.std(ddof=1) / np.sqrt(len(d))
             out.append({"rho": rho, **points.iloc[g].to_dict(), "kendall_tau": tau,
+                        "greeter_minus_server": d.mean(),
+                        "greeter_minus_server_low": d.mean() - half,
+                        "greeter_minus_server_high": d.mean() + half,
+                        "kendall_tau_wait_changing": tau_moving,
                         "n_discordant": len(pairs), "discordant_pairs": "; ".join(pairs),
                         "best_by_wait": RANKED[int(np.argmin(mean_w))],
                         "best_by_satisfaction": RANKED[int(np.argmax(mean_s))]})
@@ -253,7 +271,7 @@ def _significant(diff: np.ndarray, t_crit: float) -> bool:
 
 
 def design(smoke: bool) -> list[float]:
-    return [0.8] if smoke else [0.7, 0.8, 0.9]
+    return [0.9] if smoke else [0.8, 0.9, 0.95]
 
 
 def run_study(*, smoke: bool, engine: str, workers: int, out: Path) -> dict[str, pd.DataFrame]:
@@ -287,9 +305,9 @@ def run_study(*, smoke: bool, engine: str, workers: int, out: Path) -> dict[str,
                                               ignore_index=True)
     ranks = ranking(grids, frame, rhos)
     out.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out / "replications.csv", index=False)
-    snowball.to_csv(out / "snowball_replications.csv", index=False)
-    ranks.to_csv(out / "ranking.csv", index=False)
+    frame.to_csv(out / "replications.csv", index=False, float_format="%.6g")
+    snowball.to_csv(out / "snowball_replications.csv", index=False, float_format="%.6g")
+    ranks.to_csv(out / "ranking.csv", index=False, float_format="%.6g")
     return {"replications": frame, "snowball": snowball, "ranking": ranks}
 
 
