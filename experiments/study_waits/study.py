@@ -352,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     differences = paired_differences(data["replications"])
     differences.to_csv(out / "differences.csv", index=False)
     snowball = summarize(data["snowball"], ["rho", "kappa"])
-    snowball.to_csv(out / "snowball.csv", index=False)
+    snowball.to_csv(out / "snowball_summary.csv", index=False)
     from figures import draw_all  # noqa: PLC0415 - sibling module of this script
 
     for path in draw_all(summary, differences, snowball, data["ranking"], out):
