@@ -227,7 +227,10 @@ def describe(scenario: schema.Scenario, path: str | None = None) -> list[str]:
             extra.append(f"service + {dep.per_wait:g} per {unit} waited beyond "
                          f"{dep.wait_reference:g}" + (
                              f", x{dep.queue_factor:g} when {dep.queue_threshold}+ wait"
-                             if dep.queue_threshold is not None else ""))
+                             if dep.queue_threshold is not None else "") + (
+                             f", fatigue above {dep.fatigue_threshold:g} busy over "
+                             f"{dep.fatigue_window:g} {unit}s" if dep.fatigue_window is not None
+                             else ""))
         lines.append(f"  {sname}: {who}; {st.discipline} queue, {room}"
                      + (f"; {', '.join(extra)}" if extra else ""))
     lines.append("Classes:")

@@ -30,7 +30,9 @@ back of the shortest and, if that line's server is free, starts service at once.
 at such a station rebalances too, after the customer has left.
 
 State-dependent service (``stations.<s>.service_dependence``) is applied when a visit first
-starts service, after it has left the queue, so "the number still waiting" excludes it.
+starts service, after it has left the queue, so "the number still waiting" excludes it; the
+server's busy fraction (fatigue) is brought up to date at the start and end of every service
+segment, and read, decayed to the present, just before the segment that starts.
 
 Imports nothing from the engines.
 """

@@ -191,7 +191,8 @@ EXTRAS = {
         "drop_everything", "preemptive",
         {"breakdowns": {"rate": 0.08, "repair": REPAIR, "in_service": "hand_back"},
          "service_dependence": {"per_wait": 0.3, "wait_reference": 1, "queue_threshold": 2,
-                                "queue_factor": 0.8}}),
+                                "queue_factor": 0.8, "fatigue_window": 10,
+                                "fatigue_threshold": 0.5, "fatigue_factor": 0.6}}),
     "service_dependence_separate_lines": lambda: _with(_separate(
         _counter("finish_current", "fifo"), {"join": "shortest", "jockeying": True},
         floating=True), [("stations.till.service_dependence", {"per_wait": 0.35}),
@@ -299,6 +300,11 @@ def scenarios(draw_):  # noqa: ANN001, ANN201 - hypothesis strategy
                 "per_wait": draw_(st.floats(0, 0.5)), "wait_reference": draw_(st.floats(0, 2)),
                 "queue_threshold": draw_(st.integers(0, 3)),
                 "queue_factor": draw_(st.floats(0.5, 1.5))}
+            if draw_(st.booleans()):
+                spec["service_dependence"].update(
+                    fatigue_window=draw_(st.floats(1, 30)),
+                    fatigue_threshold=draw_(st.floats(0, 1)),
+                    fatigue_factor=draw_(st.floats(0, 1)))
         if draw_(st.integers(0, 2)) == 0:  # separate lines replace what they cannot combine with
             for key in ("schedule", "on_shift_end", "capacity", "breakdowns", "vacations"):
                 spec.pop(key, None)

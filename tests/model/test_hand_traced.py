@@ -357,6 +357,23 @@ def test_wait_and_load_dependent_service(tmp_path, engine, dependence, starts, e
     assert t.service_ended_at.tolist() == ends
 
 
+def test_fatigue_slows_a_server_who_was_busy(tmp_path, engine):
+    # busy fraction F with time constant 1/ln 2 (it halves per idle time unit); S0 is
+    # multiplied by 1 + 2 max(0, F - 0.25).  A 0-1 (F was 0), so F(1) = 1 - 1/2 = 0.5.  B
+    # (0.5, S0 2) starts at 1 with F = 0.5: S = 2 x 1.5 = 3, 1-4, and F(4) = 1 - 0.5/8 =
+    # 0.9375.  C (5, S0 2): idle 4-5, F = 0.46875: S = 2 x 1.4375 = 2.875, 5-7.875.
+    import math
+
+    sc = build(tmp_path, {"a": {"at": [0], "service": 1}, "b": {"at": [0.5], "service": 2},
+                          "c": {"at": [5], "service": 2}},
+               stations={"till": {"servers": 1, "service_dependence": {
+                   "fatigue_window": 1 / math.log(2), "fatigue_threshold": 0.25,
+                   "fatigue_factor": 2.0}}})
+    t = run(sc, engine)
+    assert t.service_started_at.tolist() == pytest.approx([0, 1, 5], abs=1e-12)
+    assert t.service_ended_at.tolist() == pytest.approx([1, 4, 7.875], abs=1e-12)
+
+
 def test_express_lane_takes_the_short_jobs(tmp_path, engine):
     # jobs of at most 1 go to the express till (one server), the rest to the main till: the
     # short job C (arrived 2) is served at once instead of waiting behind A and B.

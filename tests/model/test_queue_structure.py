@@ -52,7 +52,8 @@ def test_single_fcfs_line_has_no_start_skips_but_separate_lines_do(engine):
 def test_zero_kappa_and_unit_factor_are_the_plain_model_bit_for_bit(engine, lines):
     plain = simulate(mmc(lines), engine)
     neutral = simulate(mmc(lines, {"per_wait": 0.0, "wait_reference": 2.0,
-                                   "queue_threshold": 0, "queue_factor": 1.0}), engine)
+                                   "queue_threshold": 0, "queue_factor": 1.0,
+                                   "fatigue_window": 5.0, "fatigue_factor": 0.0}), engine)
     for name in Trace.ARRAYS:
         np.testing.assert_array_equal(getattr(neutral, name), getattr(plain, name),
                                       err_msg=name)

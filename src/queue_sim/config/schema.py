@@ -237,10 +237,13 @@ class SeparateLines(Frozen):
 class ServiceDependence(Frozen):
     """Service time that depends on the state when service starts (DOMAIN.md 1.6, 3b.3).
 
-    ``S = S0 * f + per_wait * max(0, W - wait_reference)``, where ``S0`` is the drawn service
-    time (so common random numbers still pair policies), ``W`` the customer's wait at this
-    station so far, and ``f = queue_factor`` if at least ``queue_threshold`` customers are still
-    waiting at the station (this one not counted) and 1 otherwise.  Set once, when a visit
+    ``S = S0 * f * g + per_wait * max(0, W - wait_reference)``, where ``S0`` is the drawn
+    service time (so common random numbers still pair policies), ``W`` the customer's wait at
+    this station so far, ``f = queue_factor`` if at least ``queue_threshold`` customers are still
+    waiting at the station (this one not counted) and 1 otherwise, and ``g = 1 + fatigue_factor
+    * max(0, F - fatigue_threshold)`` with ``F`` the server's recent busy fraction: busy time
+    exponentially weighted over the past with time constant ``fatigue_window``
+    (``F' = (busy - F) / fatigue_window``, 0 at the start; KC & Terwiesch's sustained overwork).  Set once, when a visit
     first starts service; a resumed service keeps its remaining work.  ``per_wait = 0`` and
     ``queue_factor = 1`` is the plain model, bit for bit.  Without abandonment a single FCFS
     server with ``per_wait > 0`` has no steady state: once a wait passes about
@@ -262,6 +265,16 @@ class ServiceDependence(Frozen):
     queue_factor: float = Field(default=1.0, gt=0,
                                 description="multiplier of S0 under load: < 1 speed-up "
                                             "(KC & Terwiesch), > 1 slow-down; default 1")
+    fatigue_window: float | None = Field(
+        default=None, gt=0, description="time constant (time_unit) of the server's "
+                                        "exponentially weighted busy fraction F; default none "
+                                        "(no fatigue rule)")
+    fatigue_threshold: float = Field(default=0.8, ge=0, le=1,
+                                     description="busy fraction above which service slows; "
+                                                 "default 0.8 [A]")
+    fatigue_factor: float = Field(default=0.0, ge=0,
+                                  description="S0 is multiplied by 1 + fatigue_factor * max(0, "
+                                              "F - fatigue_threshold); default 0 [A]")
 
 
 class ExpressLane(Frozen):

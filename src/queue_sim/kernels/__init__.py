@@ -41,7 +41,7 @@ acknowledgements (per customer, announcement)     yes        yes     grid, extra
 home, floating and several managers               yes        yes     extras, hypothesis
 separate lines: shortest / random join            yes        yes     extras, hypothesis, hand
 jockeying (tail of the longest line moves)        yes        yes     extras, hypothesis, hand
-state-dependent service (wait, queue length)      yes        yes     extras, hypothesis, hand
+state-dependent service (wait, queue, fatigue)    yes        yes     extras, hypothesis, hand
 express lanes (decided in the draws)              yes        yes     extras, hand
 drain limit; end-of-run advance to the horizon    yes        yes     grid, edge
 time integrals (queue/system area, staff times)   yes        yes     every test above

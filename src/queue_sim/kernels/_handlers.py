@@ -241,24 +241,42 @@ def _start_service(md, m, v):
     if math.isnan(md.service_started_at[v]):
         md.service_started_at[v] = md.now
         if md.has_dependence[s] != 0:
-            md.remaining[v] = _dependent_service(md, s, v)
+            md.remaining[v] = _dependent_service(md, s, m, v)
     md.staff_visit[m] = v
     _begin_segment(md, m)
 
 
 @njit(inline="always", **NUMBA_OPTIONS)
-def _dependent_service(md, s, v):
-    """ServiceSystem.dependent_service: ``S0 * f + per_wait * max(0, W - wait_reference)``."""
+def _dependent_service(md, s, m, v):
+    """ServiceSystem.dependent_service: ``S0 * f * g + per_wait * max(0, W - reference)``."""
     base = md.remaining[v]
     if md.queue_threshold[s] >= 0 and md.n_waiting[s] >= md.queue_threshold[s]:
         base = base * md.queue_factor[s]
+    window = md.fatigue_window[s]
+    if window > 0.0:
+        busy = md.fatigue[m] * math.exp(-(md.now - md.fatigue_at[m]) / window)
+        base = base * (1.0 + md.fatigue_factor[s] * max(0.0, busy - md.fatigue_threshold[s]))
     waited = md.now - md.queued_at[v]
     return base + md.per_wait[s] * max(0.0, waited - md.wait_reference[s])
 
 
 @njit(inline="always", **NUMBA_OPTIONS)
+def _update_fatigue(md, m, busy):
+    """ServiceSystem.update_fatigue: the busy fraction brought up to now (``busy``: what ``m``
+    was doing since the last update)."""
+    if md.staff_station[m] < 0:
+        return
+    window = md.fatigue_window[md.staff_station[m]]
+    if window > 0.0:
+        decay = math.exp(-(md.now - md.fatigue_at[m]) / window)
+        md.fatigue[m] = busy + (md.fatigue[m] - busy) * decay
+        md.fatigue_at[m] = md.now
+
+
+@njit(inline="always", **NUMBA_OPTIONS)
 def _begin_segment(md, m):
     """ServiceSystem.begin_segment: schedule the end of service, and a busy-clock breakdown."""
+    _update_fatigue(md, m, 0.0)
     md.segment_start[m] = md.now
     md.token[m] += 1
     _schedule(md, md.remaining[md.staff_visit[m]], P_END_SERVICE, EV_END_SERVICE, m,
@@ -271,6 +289,7 @@ def _begin_segment(md, m):
 @njit(inline="always", **NUMBA_OPTIONS)
 def _end_segment(md, m):
     """ServiceSystem.end_segment: keep the remaining work (and busy-clock failure time)."""
+    _update_fatigue(md, m, 1.0)
     elapsed = md.now - md.segment_start[m]
     md.remaining[md.staff_visit[m]] -= elapsed
     if md.breakdowns[md.staff_station[m]] == BD_BUSY and md.is_manager[m] == 0:

@@ -40,9 +40,9 @@ def _run(arrival_at, class_idx, visit_ptr, station, service_time, patience, balk
     follow ``CLASS_FIELDS``, ``STATION_FIELDS``, ``QUEUE_FIELDS``, ``STAFF_FIELDS`` and
     ``VISIT_FIELDS`` of ``kernels._state`` (``station_params``: float64, ``STATION_PARAMS``;
     ``heaps``: int64, ``HEAP_FIELDS``, room for every queue's slice); ``stations``, ``queues``,
-    ``staff``, ``staff_times`` (segment start, time to failure), ``visits`` (visit state
-    zeroed), ``heaps``, ``remaining`` and ``complaints`` are the live state, so pass fresh
-    ones.  ``episodes`` is float64[3, n_staff, n_episodes].
+    ``staff``, ``staff_times`` (segment start, time to failure, fatigue, fatigue time; zeroed),
+    ``visits`` (visit state zeroed), ``heaps``, ``remaining`` and ``complaints`` are the live
+    state, so pass fresh ones.  ``episodes`` is float64[3, n_staff, n_episodes].
 
     Returns ``(status, ended_at)``; status ``NEED_EPISODES`` asks for more episode draws.
     """
@@ -96,6 +96,9 @@ def _run(arrival_at, class_idx, visit_ptr, station, service_time, patience, balk
     md.per_wait = _ptr(station_params[0])
     md.wait_reference = _ptr(station_params[1])
     md.queue_factor = _ptr(station_params[2])
+    md.fatigue_window = _ptr(station_params[3])
+    md.fatigue_threshold = _ptr(station_params[4])
+    md.fatigue_factor = _ptr(station_params[5])
     md.heap_start = _ptr(queues[0])
     md.heap_size = _ptr(queues[1])
     md.line_waiting = _ptr(queues[2])
@@ -114,6 +117,8 @@ def _run(arrival_at, class_idx, visit_ptr, station, service_time, patience, balk
     md.episode = _ptr(staff[11])
     md.segment_start = _ptr(staff_times[0])
     md.time_to_failure = _ptr(staff_times[1])
+    md.fatigue = _ptr(staff_times[2])
+    md.fatigue_at = _ptr(staff_times[3])
     # visits: rows in VISIT_FIELDS order
     md.customer_of = _ptr(visits[0])
     md.visit_state = _ptr(visits[1])

@@ -74,7 +74,8 @@ STATION_FIELDS = ("capacity", "discipline", "breakdowns", "bd_hand_back", "vacat
                   "servers_end", "clerks_start", "clerks_end", "queue_start", "queue_end",
                   "join_rule", "jockeying", "has_dependence", "queue_threshold",
                   "n_waiting", "n_present")
-STATION_PARAMS = ("per_wait", "wait_reference", "queue_factor")
+STATION_PARAMS = ("per_wait", "wait_reference", "queue_factor", "fatigue_window",
+                  "fatigue_threshold", "fatigue_factor")  # fatigue_window 0: no fatigue rule
 # per queue: its heap slice, the number waiting in it, and its server (-1 for a shared line)
 QUEUE_FIELDS = ("heap_start", "heap_size", "line_waiting", "line_server")
 CLASS_FIELDS = ("max_queue", "join_start", "join_end", "has_balking", "priority_remake")
@@ -96,7 +97,8 @@ _FIELDS = (
     + [(name, _F8) for name in STATION_PARAMS]
     + [(name, _I8) for name in STATION_FIELDS + QUEUE_FIELDS + STAFF_FIELDS + VISIT_FIELDS
        + HEAP_FIELDS]
-    + [("segment_start", _F8), ("time_to_failure", _F8), ("remaining", _F8),
+    + [("segment_start", _F8), ("time_to_failure", _F8), ("fatigue", _F8),
+       ("fatigue_at", _F8), ("remaining", _F8),
        ("complaints", _I8)]
     # the trace being written
     + [("arrived_at", _F8), ("left_at", _F8), ("outcome", _I8), ("acknowledged_at", _F8),

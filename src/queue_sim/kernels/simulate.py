@@ -177,7 +177,7 @@ def prepare(scenario: schema.Scenario, draws: Draws) -> KernelInputs:
             row["has_dependence"] = 1
             if dep.queue_threshold is not None:
                 row["queue_threshold"] = dep.queue_threshold
-            params[:, s] = [getattr(dep, name) for name in K.STATION_PARAMS]
+            params[:, s] = [getattr(dep, name) or 0.0 for name in K.STATION_PARAMS]
     queues = _table(K.QUEUE_FIELDS, len(queue_rows))
     heap_sizes = np.array([visits_at[s] for s, _ in queue_rows], np.int64)
     queues[K.QUEUE_FIELDS.index("heap_start")] = np.cumsum(heap_sizes) - heap_sizes
@@ -235,7 +235,7 @@ def kernel_arguments(scenario: schema.Scenario, draws: Draws, inputs: KernelInpu
         inputs.station_params, inputs.queues.copy(), inputs.schedule_at,
         inputs.schedule_servers, inputs.staff_lists, inputs.staff.copy(),
         episodes, visits, np.empty((len(K.HEAP_FIELDS), inputs.heap_room), np.int64),
-        np.empty(n_visits), np.zeros((2, n_staff)),
+        np.empty(n_visits), np.zeros((4, n_staff)),
         np.empty(int(np.count_nonzero(draws.is_wrong)) + 1, np.int64),
         inputs.policy, inputs.has_ack, inputs.ack_per_customer, inputs.ack_per_announcement,
         inputs.managers_start, inputs.managers_end,

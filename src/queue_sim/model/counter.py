@@ -320,21 +320,36 @@ class ServiceSystem:
         if math.isnan(self.trace.service_started_at[v]):
             self.trace.service_started_at[v] = self.env.now
             if st.spec.service_dependence is not None:
-                self.remaining[v] = self.dependent_service(st, v)
+                self.remaining[v] = self.dependent_service(st, m, v)
         m.visit = v
         self.begin_segment(m)
 
-    def dependent_service(self, st: Station, v: int) -> float:
-        """``S0 * f + per_wait * max(0, W - wait_reference)`` (schema.ServiceDependence)."""
+    def dependent_service(self, st: Station, m: StaffMember, v: int) -> float:
+        """``S0 * f * g + per_wait * max(0, W - wait_reference)`` (schema.ServiceDependence);
+        ``m`` is idle until now, so its busy fraction has decayed since ``m.fatigue_at``."""
         dep = st.spec.service_dependence
         base = self.remaining[v]
         if dep.queue_threshold is not None and st.n_waiting >= dep.queue_threshold:
             base = base * dep.queue_factor
+        if dep.fatigue_window is not None:
+            busy = m.fatigue * math.exp(-(self.env.now - m.fatigue_at) / dep.fatigue_window)
+            base = base * (1.0 + dep.fatigue_factor * max(0.0, busy - dep.fatigue_threshold))
         waited = self.env.now - self.trace.queued_at[v]
         return base + dep.per_wait * max(0.0, waited - dep.wait_reference)
 
+    def update_fatigue(self, m: StaffMember, busy: float) -> None:
+        """Bring ``m``'s busy fraction up to now; ``busy`` (0 or 1) is what ``m`` was doing
+        since the last update: ``F <- busy + (F - busy) exp(-dt / window)``."""
+        dep = self.stations[m.station].spec.service_dependence
+        if dep is None or dep.fatigue_window is None:
+            return
+        decay = math.exp(-(self.env.now - m.fatigue_at) / dep.fatigue_window)
+        m.fatigue = busy + (m.fatigue - busy) * decay
+        m.fatigue_at = self.env.now
+
     def begin_segment(self, m: StaffMember) -> None:
         """(Re)start serving ``m.visit``: schedule its end, and a busy-clock breakdown."""
+        self.update_fatigue(m, 0.0)
         m.segment_start = self.env.now
         m.token += 1
         self.at(self.remaining[m.visit], Priority.END_SERVICE, self.end_service, m, m.token)
@@ -345,6 +360,7 @@ class ServiceSystem:
 
     def end_segment(self, m: StaffMember) -> None:
         """Stop serving for now: keep the remaining work (and busy-clock failure time)."""
+        self.update_fatigue(m, 1.0)
         elapsed = self.env.now - m.segment_start
         self.remaining[m.visit] -= elapsed
         bd = self.stations[m.station].spec.breakdowns

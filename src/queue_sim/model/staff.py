@@ -34,6 +34,8 @@ class StaffMember:
     time_to_failure: float = 0.0  # remaining busy time before a busy-clock breakdown
     fail_token: int = 0
     episode: int = 0             # breakdown / vacation episode counter (draw index)
+    fatigue: float = 0.0         # exponentially weighted busy fraction (service_dependence)
+    fatigue_at: float = 0.0      # when ``fatigue`` was last brought up to date
 
     def is_free(self) -> bool:
         """Can take a customer from the queue now."""
