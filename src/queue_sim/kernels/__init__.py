@@ -39,10 +39,10 @@ vacations: multiple / single (managers too)       yes        yes     grid, extra
 recovery: all five policies                       yes        yes     configs, grid, hypothesis
 acknowledgements (per customer, announcement)     yes        yes     grid, extras, hypothesis
 home, floating and several managers               yes        yes     extras, hypothesis
-separate lines: shortest / random join            yes        yes     extras, hypothesis, hand
-jockeying (tail of the longest line moves)        yes        yes     extras, hypothesis, hand
+separate lines: shortest / random join            yes        yes     configs, extras, hypothesis
+jockeying (tail of the longest line moves)        yes        yes     configs, extras, hypothesis
 state-dependent service (wait, queue, fatigue)    yes        yes     extras, hypothesis, hand
-express lanes (decided in the draws)              yes        yes     extras, hand
+express lanes (decided in the draws)              yes        yes     configs, extras, hand
 drain limit; end-of-run advance to the horizon    yes        yes     grid, edge
 time integrals (queue/system area, staff times)   yes        yes     every test above
 the kernel run as Python (NUMBA_DISABLE_JIT=1)    n/a        yes     edge
