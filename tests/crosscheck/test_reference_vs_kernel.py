@@ -165,6 +165,12 @@ EXTRAS = {
         ("classes.a.balking", {"max_queue": 3, "join_probability": [1, 0.7]})]),
     "acknowledge_announcements": lambda: _counter(
         "drop_everything", "fifo", acknowledge={"per_customer": 0.2, "per_announcement": 1}),
+    "acknowledge_by_clerk": lambda: _counter(
+        "drop_everything", "fifo",
+        acknowledge={"per_customer": 0.2, "per_announcement": 1, "by": "clerk"}),
+    "acknowledge_by_clerk_shifts_preemptive": lambda: _counter(
+        "finish_current", "preemptive", schedule=SCHEDULE, on_shift_end="hand_back",
+        acknowledge={"per_customer": 0.3, "per_announcement": 0.5, "by": "clerk"}),
     "no_patience_overload": lambda: _with(_counter("queue", "fifo"), [
         ("classes.a.patience", None), ("classes.a.balking", None),
         ("stations.till.capacity", None), ("stations.till.servers", 1)]),
@@ -300,6 +306,8 @@ def scenarios(draw_):  # noqa: ANN001, ANN201 - hypothesis strategy
     if draw_(st.booleans()):
         recovery["acknowledge"] = {"per_customer": draw_(st.floats(0, 0.5)),
                                    "per_announcement": draw_(st.floats(0, 1))}
+        if not any("breakdowns" in s or "vacations" in s for s in stations.values()):
+            recovery["acknowledge"]["by"] = draw_(st.sampled_from(["handler", "clerk"]))
     horizon = draw_(st.floats(20, 80))
     return {"run": {"horizon": horizon, "warmup": draw_(st.floats(0, horizon / 4)),
                     "max_visits": 200},

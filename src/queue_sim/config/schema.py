@@ -247,10 +247,17 @@ class Manager(Frozen):
 
 
 class Acknowledgement(Frozen):
-    """The handler of a complaint first acknowledges the customers waiting at that station."""
+    """When handling of a complaint starts, someone acknowledges the customers waiting at
+    that station: the handler (the time is added to the handling) or a clerk of the station
+    (the lowest-numbered clerk on duty and not away stops for the announcement; a customer in
+    service waits with its remaining service, as in a breakdown)."""
 
     per_customer: float = Field(default=0.0, ge=0, description="time per waiting customer")
     per_announcement: float = Field(default=0.0, ge=0, description="time per announcement")
+    by: Literal["handler", "clerk"] = Field(
+        default="handler", description=(
+            "handler: whoever handles the complaint announces first; clerk: a clerk of the "
+            "complaint's station announces (no clerk on duty and present = no announcement)"))
 
 
 class Recovery(Frozen):
@@ -381,6 +388,18 @@ class Scenario(Frozen):
         if has_complaints and self.recovery.policy != "remake_only" and not self.staff.managers:
             raise InvalidField("recovery.policy", "needs at least one manager in "
                                "staff.managers (or use 'remake_only')", self.recovery.policy)
+        ack = self.recovery.acknowledge
+        if ack is not None and ack.by == "clerk":
+            for cls in self.classes.values():
+                if not cls.complaints:
+                    continue
+                name = self.complaint_station(cls)
+                station = self.stations[name]
+                if station.breakdowns is not None or station.vacations is not None:
+                    raise InvalidField(
+                        "recovery.acknowledge.by", f"'handler' while station {name!r} has "
+                        "breakdowns or vacations (a clerk away for an announcement and for a "
+                        "breakdown at once is not modelled)", ack.by)
         return self
 
     # Convenient ordered views used by both engines -----------------------------------------

@@ -35,7 +35,7 @@ breakdowns: clock always / busy                   yes        yes     grid, hypot
 breakdowns: in_service wait / hand_back           yes        yes     grid, hypothesis
 vacations: multiple / single (managers too)       yes        yes     grid, extras, hypothesis
 recovery: all five policies                       yes        yes     configs, grid, hypothesis
-acknowledgements (per customer, announcement)     yes        yes     grid, extras, hypothesis
+acknowledgements by handler or by a clerk        yes        yes     grid, extras, hypothesis
 home, floating and several managers               yes        yes     extras, hypothesis
 drain limit; end-of-run advance to the horizon    yes        yes     grid, edge
 time integrals (queue/system area, staff times)   yes        yes     every test above

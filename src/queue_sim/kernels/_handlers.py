@@ -13,7 +13,7 @@ from numba import njit
 
 from queue_sim.kernels import NUMBA_OPTIONS
 from queue_sim.kernels._state import (
-    BD_ALWAYS, BD_BUSY, COMPLAINT, DONE, DROP_EVERYTHING, E_REPAIR, E_UPTIME, E_VACATION,
+    ACK_HANDLER, ACK_NONE, EV_ANNOUNCED, BD_ALWAYS, BD_BUSY, COMPLAINT, DONE, DROP_EVERYTHING, E_REPAIR, E_UPTIME, E_VACATION,
     ENTRY_SPAN, EV_ABANDON, EV_BREAK_DOWN, EV_END_HANDLING, EV_END_SERVICE, EV_REPAIRED,
     EV_VACATION_OVER, FINISH_CURRENT, GONE, IDLE, IN_SERVICE, NEED_EPISODES, O_ABANDONED,
     O_BALKED, O_LOST, O_SERVED, P_ABANDON, P_END_HANDLING, P_END_SERVICE, P_STAFF, PREEMPTIVE,
@@ -326,15 +326,20 @@ def _start_handling(md, m, c):
     md.handling_started_at[c] = now
     md.handler[c] = m
     duration = md.handling_time[c]
-    if md.has_ack != 0:
+    if md.has_ack != ACK_NONE:
         s = md.station[c]
         base = md.heap_start[s]
         n_waiting = 0
         for j in range(base, base + md.heap_size[s]):
             if md.visit_state[md.heap_visit[j]] == WAITING:
                 n_waiting += 1
-        if n_waiting > 0:
-            duration += md.ack_per_announcement + md.ack_per_customer * n_waiting
+        clerk = m if md.has_ack == ACK_HANDLER else _announcer(md, s)
+        if n_waiting > 0 and clerk != IDLE:
+            cost = md.ack_per_announcement + md.ack_per_customer * n_waiting
+            if clerk == m:
+                duration += cost
+            else:
+                _announce(md, clerk, cost)
             for j in range(base, base + md.heap_size[s]):
                 w = md.heap_visit[j]
                 if md.visit_state[w] == WAITING:
@@ -342,6 +347,37 @@ def _start_handling(md, m, c):
                     if math.isnan(md.acknowledged_at[i]):
                         md.acknowledged_at[i] = now
     _schedule(md, duration, P_END_HANDLING, EV_END_HANDLING, m, 0)
+
+
+@njit(**NUMBA_OPTIONS)
+def _announcer(md, s):
+    """Station.announcer: the lowest-numbered clerk on duty and present, or -1."""
+    lists = md.staff_lists
+    for j in range(md.clerks_start[s], md.clerks_end[s]):
+        m = lists[j]
+        if md.on_duty[m] != 0 and md.away[m] == 0:
+            return m
+    return IDLE
+
+
+@njit(**NUMBA_OPTIONS)
+def _announce(md, m, duration):
+    """ServiceSystem.announce: the clerk stops; a customer in service waits meanwhile."""
+    md.away[m] = 1
+    if md.staff_visit[m] != IDLE:
+        _end_segment(md, m)
+        md.token[m] += 1
+    _schedule(md, duration, P_STAFF, EV_ANNOUNCED, m, 0)
+
+
+@njit(**NUMBA_OPTIONS)
+def _announced(md, m):
+    """ServiceSystem.announced."""
+    md.away[m] = 0
+    if md.staff_visit[m] != IDLE:
+        _begin_segment(md, m)
+    else:
+        _staff_free(md, m)
 
 
 @njit(**NUMBA_OPTIONS)

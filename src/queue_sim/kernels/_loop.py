@@ -10,11 +10,11 @@ from numba import njit
 
 from queue_sim.kernels import NUMBA_OPTIONS
 from queue_sim.kernels._handlers import (
-    _abandon, _arrive, _break_down, _end_handling, _end_service, _repaired, _set_clerks,
+    _abandon, _announced, _arrive, _break_down, _end_handling, _end_service, _repaired, _set_clerks,
     _start_breakdowns, _start_vacation, _vacation_over,
 )
 from queue_sim.kernels._state import (
-    BD_NONE, EV_ABANDON, EV_ARRIVAL, EV_BREAK_DOWN, EV_END_HANDLING, EV_END_SERVICE,
+    BD_NONE, EV_ABANDON, EV_ANNOUNCED, EV_ARRIVAL, EV_BREAK_DOWN, EV_END_HANDLING, EV_END_SERVICE,
     EV_REPAIRED, EV_SHIFT, EV_VACATION_OVER, OK, P_ARRIVAL, P_STAFF, VAC_NONE, _advance,
     _new_model, _pop_event, _schedule, _set_calendar,
 )
@@ -201,6 +201,8 @@ def _run(arrival_at, class_idx, visit_ptr, station, service_time, patience, balk
                 _repaired(md, a)
             elif kind == EV_VACATION_OVER:
                 _vacation_over(md, a)
+            elif kind == EV_ANNOUNCED:
+                _announced(md, a)
             else:  # EV_SHIFT, simulate.shifts: the change, then the next one is scheduled
                 _set_clerks(md, a, schedule_servers[b])
                 if b + 1 < md.sched_end[a]:

@@ -40,6 +40,7 @@ EV_ABANDON = 4        # ServiceSystem.abandon
 EV_BREAK_DOWN = 5     # ServiceSystem.break_down
 EV_REPAIRED = 6       # ServiceSystem.repaired
 EV_VACATION_OVER = 7  # ServiceSystem.vacation_over
+EV_ANNOUNCED = 8      # ServiceSystem.announced
 
 # scenario literals, coded by their position here
 POLICIES = ("remake_only", "drop_everything", "finish_current", "queue", "dedicated")
@@ -50,6 +51,8 @@ BREAKDOWN_CLOCKS = ("none", "always", "busy")
 BD_NONE, BD_ALWAYS, BD_BUSY = range(3)
 VACATION_MODES = ("none", "multiple", "single")
 VAC_NONE, VAC_MULTIPLE, VAC_SINGLE = range(3)
+ACK_BY = ("none", "handler", "clerk")  # md.has_ack: who acknowledges the queue
+ACK_NONE, ACK_HANDLER, ACK_CLERK = range(3)
 
 # kernel return status
 OK = 0

@@ -170,7 +170,7 @@ def prepare(scenario: schema.Scenario, draws: Draws) -> KernelInputs:
         schedule_servers=np.asarray(sched_servers + [0], np.int64),
         staff_lists=np.asarray(lists + [0], np.int64), staff=staff,
         policy=_code(recovery.policy, K.POLICIES, "recovery.policy"),
-        has_ack=int(ack is not None),
+        has_ack=K.ACK_BY.index(ack.by) if ack is not None else K.ACK_NONE,
         ack_per_customer=float(ack.per_customer) if ack is not None else 0.0,
         ack_per_announcement=float(ack.per_announcement) if ack is not None else 0.0,
         managers_start=managers_start, managers_end=len(lists), roster=roster,

@@ -76,6 +76,13 @@ class Station:
                 return m
         return None
 
+    def announcer(self) -> StaffMember | None:
+        """The clerk who acknowledges the queue: the lowest-numbered one on duty and present."""
+        for m in self.clerks:
+            if m.on_duty and not m.away:
+                return m
+        return None
+
 
 class ServiceSystem:
     """Stations, staff and customers of one replication, and everything that happens to them."""
@@ -353,17 +360,37 @@ class ServiceSystem:
         t.handling_started_at[c] = now
         t.handler[c] = m.idx
         duration = self.draws.handling_time[c]
-        if self.acknowledge is not None:
+        ack = self.acknowledge
+        if ack is not None:
             st = self.stations[self.draws.station[c]]
             waiting = [w for _, _, w in st.queue if self.state[w] == WAITING]
-            if waiting:
-                duration += (self.acknowledge.per_announcement
-                             + self.acknowledge.per_customer * len(waiting))
+            clerk = st.announcer() if ack.by == "clerk" else m
+            if waiting and clerk is not None:
+                cost = ack.per_announcement + ack.per_customer * len(waiting)
+                if clerk is m:
+                    duration += cost
+                else:
+                    self.announce(clerk, cost)
                 for w in waiting:
                     i = self.customer_of[w]
                     if math.isnan(t.acknowledged_at[i]):
                         t.acknowledged_at[i] = now
         self.at(duration, Priority.END_HANDLING, self.end_handling, m)
+
+    def announce(self, m: StaffMember, duration: float) -> None:
+        """Clerk ``m`` stops for an announcement; a customer in service waits meanwhile."""
+        m.away = True
+        if m.visit != IDLE:
+            self.end_segment(m)
+            m.token += 1
+        self.at(duration, Priority.STAFF, self.announced, m)
+
+    def announced(self, m: StaffMember) -> None:
+        m.away = False
+        if m.visit != IDLE:
+            self.begin_segment(m)
+        else:
+            self.staff_free(m)
 
     def end_handling(self, m: StaffMember) -> None:
         c, m.handling = m.handling, IDLE
