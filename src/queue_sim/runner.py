@@ -111,7 +111,11 @@ def run_replication(scenario: Scenario, seed: int, replication: int,
     simulate_one = get_engine(engine) if isinstance(engine, str) else engine
     draws = rng.draw(scenario, seed, replication)
     trace = simulate_one(scenario, draws)
-    return stats.summarize(trace), trace
+    from queue_sim import experience  # compiles a numba loop: keep `import queue_sim` light
+
+    metrics = stats.summarize(trace)
+    metrics.update(experience.metrics(trace, scenario.experience))
+    return metrics, trace
 
 
 def simulate(scenario: Scenario, *, replications: int | Sequence[int] | None = None,
