@@ -50,6 +50,9 @@ from scipy import stats as sps
 from queue_sim.trace import Outcome, Trace
 
 METRIC_SEP = ":"
+# the scopes of metric columns; ``counterfactual`` (name ``all``) holds the attribution metrics
+# of ``queue_sim.counterfactual`` when a run or sweep asks for them
+SCOPES = ("system", "class", "station", "staff", "counterfactual")
 PERCENTILES = (50, 90, 95, 99)
 SUMMARY_COLUMNS = ["scope", "name", "metric", "mean", "ci_low", "ci_high", "std", "reps"]
 
@@ -279,7 +282,7 @@ def parse_metric_column(column: str) -> Key | None:
         return None
     scope, rest = column.split(METRIC_SEP, 1)
     name, metric = rest.rsplit(METRIC_SEP, 1)
-    if scope not in ("system", "class", "station", "staff"):
+    if scope not in SCOPES:
         return None
     return scope, name, metric
 
