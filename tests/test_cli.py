@@ -102,11 +102,11 @@ def test_seed_flag_and_fresh_seed(workdir: Path, capsys) -> None:  # noqa: ANN00
     assert isinstance(seed, int) and f"seed {seed}" in out
 
 
-def test_engine_failure_exits_1_and_writes_nothing(workdir: Path, capsys,  # noqa: ANN001
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_engine_not_installed_exits_2_and_writes_nothing(workdir: Path, capsys,  # noqa: ANN001
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(engines.ENGINES, "simpy", "queue_sim.no_such_engine:simulate")
-    code, _, err = run_cli(capsys, "run", "base.yaml", "--out", "out")
-    assert code == 1
+    code, _, err = run_cli(capsys, "run", "base.yaml", "--out", "out", "--engine", "simpy")
+    assert code == 2
     assert "engine 'simpy' is not available" in err
     assert not (workdir / "out").exists()
 

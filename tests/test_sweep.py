@@ -319,6 +319,17 @@ def test_cli_bad_sweep_exits_2_and_writes_nothing(workdir: Path, parts: dict,
     assert f"error: {path}: " in capsys.readouterr().err
 
 
+def test_cli_sweep_with_an_engine_that_is_not_installed_exits_2(
+        workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    from queue_sim import engines
+
+    monkeypatch.setitem(engines.ENGINES, "numba", "queue_sim.no_such_kernel:simulate")
+    path = write_sweep(workdir, run={"engine": "numba"})
+    assert cli.main(["sweep", str(path), "--out", "out"]) == 2
+    assert "'numba' is not available" in capsys.readouterr().err
+    assert not Path("out").exists()
+
+
 def test_cli_sweep_then_plot(workdir: Path, capsys: pytest.CaptureFixture) -> None:
     path = write_sweep(workdir, baseline={"recovery.policy": "drop_everything"})
     assert cli.main(["sweep", str(path), "--workers", "1", "--smoke"]) == 0

@@ -20,6 +20,7 @@ from queue_sim.commands import regress as regress_command
 from queue_sim.commands import sweep as sweep_command
 from queue_sim.commands import validate as validate_command
 from queue_sim.config.load import derive, parse_override
+from queue_sim.engines import EngineError
 from queue_sim.errors import ConfigError, Problem
 
 EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
@@ -261,6 +262,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    except EngineError as exc:  # an engine that is unknown or not installed: bad input too
+        print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
