@@ -104,11 +104,29 @@ def test_seed_flag_and_fresh_seed(workdir: Path, capsys) -> None:  # noqa: ANN00
 
 def test_engine_failure_exits_1_and_writes_nothing(workdir: Path, capsys,  # noqa: ANN001
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(engines.ENGINES, "simpy", "queue_sim.no_such_engine:simulate")
+    # base.yaml names no engine, so the default one (numba) is the one that fails
+    monkeypatch.setitem(engines.ENGINES, "numba", "queue_sim.no_such_engine:simulate")
     code, _, err = run_cli(capsys, "run", "base.yaml", "--out", "out")
+    assert code == 1
+    assert "engine 'numba' is not available" in err
+    assert not (workdir / "out").exists()
+    monkeypatch.setitem(engines.ENGINES, "simpy", "queue_sim.no_such_engine:simulate")
+    code, _, err = run_cli(capsys, "run", "base.yaml", "--out", "out", "--engine", "simpy")
     assert code == 1
     assert "engine 'simpy' is not available" in err
     assert not (workdir / "out").exists()
+
+
+def test_numba_is_the_default_engine_and_simpy_gives_the_same_numbers(
+        workdir: Path, capsys) -> None:  # noqa: ANN001
+    code, _, _ = run_cli(capsys, "run", "base.yaml", "--out", "fast", "--replications", "2")
+    assert code == 0
+    code, _, _ = run_cli(capsys, "run", "base.yaml", "--out", "ref", "--replications", "2",
+                         "--engine", "simpy")
+    assert code == 0
+    fast, ref = (results.read_results(workdir / name) for name in ("fast", "ref"))
+    assert fast.manifest["engine"] == "numba" and ref.manifest["engine"] == "simpy"
+    pd.testing.assert_frame_equal(fast.replications, ref.replications, rtol=1e-9)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -59,8 +59,9 @@ def _configure_run(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--replications", type=int, default=None,
                         help="number of replications (overrides run.replications)")
     parser.add_argument("--seed", type=int, default=None, help="root seed (overrides run.seed)")
-    parser.add_argument("--engine", choices=["simpy", "numba"], default=None,
-                        help="simulation engine (overrides run.engine)")
+    parser.add_argument("--engine", choices=["numba", "simpy"], default=None,
+                        help="simulation engine: numba (compiled, the default) or simpy (the "
+                             "reference model); overrides run.engine")
     parser.add_argument("--customers", action="store_true",
                         help="also write customers.parquet (one row per visit)")
     parser.add_argument("--replication", type=int, default=None, metavar="R",

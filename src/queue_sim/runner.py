@@ -88,7 +88,7 @@ def resolve_seed(scenario: Scenario, seed: int | None) -> int:
 
 
 def run_replication(scenario: Scenario, seed: int, replication: int,
-                    engine: str | Callable[[Scenario, rng.Draws], Trace] = "simpy"
+                    engine: str | Callable[[Scenario, rng.Draws], Trace] = "numba"
                     ) -> tuple[dict[stats.Key, float], Trace]:
     """Draw, simulate and summarize one replication.
 
@@ -130,7 +130,8 @@ def simulate(scenario: Scenario, *, replications: int | Sequence[int] | None = N
     seed
         Root seed when the scenario has none; default fresh entropy, recorded in the manifest.
     engine
-        ``"simpy"`` or ``"numba"``; default ``scenario.run.engine``.
+        ``"numba"`` (the compiled kernel) or ``"simpy"`` (the reference model); default
+        ``scenario.run.engine``, itself ``"numba"`` unless the scenario says otherwise.
     keep_customers
         True to keep per-customer rows of every replication, or the replication indices to
         keep; False keeps none (the fast default).
