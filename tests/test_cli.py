@@ -117,6 +117,20 @@ def test_engine_failure_exits_1_and_writes_nothing(workdir: Path, capsys,  # noq
     assert not (workdir / "out").exists()
 
 
+def test_threads_must_be_positive_and_do_not_change_results(workdir: Path,
+                                                             capsys) -> None:  # noqa: ANN001
+    code, _, err = run_cli(capsys, "run", "base.yaml", "--out", "bad", "--threads", "0")
+    assert code == 2 and "--threads must be a positive integer (got 0)" in err
+    assert not (workdir / "bad").exists()
+    for threads in ("1", "2"):
+        code, _, _ = run_cli(capsys, "run", "base.yaml", "--out", f"t{threads}",
+                             "--replications", "3", "--threads", threads)
+        assert code == 0
+    one, two = (results.read_results(workdir / f"t{t}") for t in "12")
+    assert (one.manifest["threads"], two.manifest["threads"]) == (1, 2)
+    pd.testing.assert_frame_equal(one.replications, two.replications, check_exact=True)
+
+
 def test_numba_is_the_default_engine_and_simpy_gives_the_same_numbers(
         workdir: Path, capsys) -> None:  # noqa: ANN001
     code, _, _ = run_cli(capsys, "run", "base.yaml", "--out", "fast", "--replications", "2")
