@@ -60,14 +60,18 @@ def _configure_run(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--replications", type=int, default=None,
                         help="number of replications (overrides run.replications)")
     parser.add_argument("--seed", type=int, default=None, help="root seed (overrides run.seed)")
-    parser.add_argument("--engine", choices=["simpy", "numba"], default=None,
-                        help="simulation engine (overrides run.engine)")
+    parser.add_argument("--engine", choices=["numba", "simpy"], default=None,
+                        help="simulation engine: numba (compiled, the default) or simpy (the "
+                             "reference model); overrides run.engine")
     parser.add_argument("--customers", action="store_true",
                         help="also write customers.parquet (one row per visit)")
     parser.add_argument("--replication", type=int, default=None, metavar="R",
                         help="run only replication R (to rerun one replication alone)")
     parser.add_argument("--no-progress", dest="progress", action="store_false", default=None,
                         help="never show a progress bar")
+    parser.add_argument("--threads", type=int, default=None, metavar="N",
+                        help="replications run side by side on N threads (default: every "
+                             "core with numba, 1 with simpy); results do not depend on it")
     parser.add_argument("--counterfactual", action="append", default=[], metavar="KEY=VALUE",
                         help="also run every replication with this change on the same random "
                              "numbers and report the extra waiting the configured model causes "
@@ -89,8 +93,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.replication is not None and args.replication < 0:
         raise ConfigError(Problem("--replication", "must be >= 0", args.replication))
     replications = [args.replication] if args.replication is not None else None
+    if args.threads is not None and args.threads < 1:
+        raise ConfigError(Problem("--threads", "must be a positive integer", args.threads))
     results = simulate(scenario, replications=replications, keep_customers=args.customers,
-                       progress=args.progress)
+                       progress=args.progress, threads=args.threads)
     change = [parse_override(text) for text in args.counterfactual]
     if change:  # validate the changed scenario before anything is written
         derive(scenario, change, path=str(args.config))

@@ -33,15 +33,23 @@ NO_STATION = -1
 
 def stream_uniforms(seed: int, replication: int, stream: str, keys: tuple[int, ...],
                     n: int, start: int = 0) -> np.ndarray:
-    """Uniforms ``start .. start+n`` of a keyed stream, drawn block by block (open (0, 1))."""
+    """Uniforms ``start .. start+n`` of a keyed stream, drawn block by block (open (0, 1)).
+
+    A block's numbers come out of its generator in order, so a partial block is the prefix
+    of the whole one: only what is asked for is generated, straight into the output.
+    """
     sid = STREAMS.index(stream)
     out = np.empty(n)
-    first, last = start // BLOCK, (start + n - 1) // BLOCK if n else start // BLOCK - 1
-    for block in range(first, last + 1):
+    if n == 0:
+        return out
+    for block in range(start // BLOCK, (start + n - 1) // BLOCK + 1):
         ss = np.random.SeedSequence(seed, spawn_key=(replication, sid, *keys, block))
-        values = np.random.Generator(np.random.PCG64(ss)).random(BLOCK)
+        gen = np.random.Generator(np.random.PCG64(ss))
         lo, hi = max(start, block * BLOCK), min(start + n, (block + 1) * BLOCK)
-        out[lo - start: hi - start] = values[lo - block * BLOCK: hi - block * BLOCK]
+        if lo == block * BLOCK:
+            gen.random(out=out[lo - start: hi - start])
+        else:
+            out[lo - start: hi - start] = gen.random(hi - block * BLOCK)[lo - block * BLOCK:]
     # random() lies in [0, 1); map an exact 0 to the smallest positive double so log() is finite
     np.maximum(out, np.finfo(float).tiny, out=out)
     return out
@@ -171,31 +179,48 @@ def _visit_plans(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int
                       dtype=np.int64)
     position = np.zeros(n, dtype=np.int64)
     rework = np.zeros(n, dtype=bool)
+    # balking uniforms are read only by a join_probability rule: skip the stream otherwise
+    uses_balk_u = cls.balking is not None and cls.balking.join_probability is not None
     for k in range(max_visits):
         active = station != NO_STATION
-        if not active.any():
+        all_active = bool(active.all())
+        if not all_active and not active.any():
             break
         def u(stream: str) -> np.ndarray:
             return stream_uniforms(seed, rep, stream, (cidx, k), n)
+
+        def transform(dist, uniforms: np.ndarray, where: np.ndarray | None):  # noqa: ANN001, ANN202
+            """dist.quantile(uniforms) at ``where`` (None: everywhere), 0 elsewhere: the
+            values of visits that are not made are never read."""
+            if where is None:
+                return dist.quantile(uniforms)
+            out = np.zeros(n)
+            out[where] = dist.quantile(uniforms[where])
+            return out
+
         service = np.zeros(n)
         u_service = u("service")
         for name, dist in cls.service.items():
             at = station == sidx[name]
-            service[at] = dist.quantile(u_service[at])
+            service = (transform(dist, u_service, None) if len(cls.service) == 1 and all_active
+                       else np.where(at, transform(dist, u_service, at), service))
         if comp is not None and comp.rework_service is not None:
             service[rework] = comp.rework_service.quantile(u_service[rework])
-        patience = (cls.patience.quantile(u("patience")) if cls.patience is not None
-                    else np.full(n, np.inf))
+        patience = (transform(cls.patience, u("patience"), None if all_active else active)
+                    if cls.patience is not None else np.full(n, np.inf))
         wrong = np.zeros(n, dtype=bool)
         handling = np.zeros(n)
         if comp is not None and comp.probability > 0:
             wrong = (station == comp_station) & ~rework & (u("complaint") < comp.probability)
-            handling = comp.handling.quantile(u("handling"))
+            handling = transform(comp.handling, u("handling"), wrong)  # read for complaints only
+        balk_u = u("balking") if uses_balk_u else np.zeros(n)
         for key, col in (("station", station), ("service_time", service),
-                         ("patience", patience), ("balk_u", u("balking")),
-                         ("is_wrong", wrong & active), ("handling_time", handling),
-                         ("is_rework", rework & active)):
-            columns[key].append(np.where(active, col, NO_STATION) if key == "station" else col)
+                         ("patience", patience), ("balk_u", balk_u),
+                         ("is_wrong", wrong if all_active else wrong & active),
+                         ("handling_time", handling),
+                         ("is_rework", rework if all_active else rework & active)):
+            columns[key].append(np.where(active, col, NO_STATION)
+                                if key == "station" and not all_active else col)
         # where next: a remake, the next stop on the route, or a routing draw
         remake = wrong & active & (comp is not None and comp.rework)
         moves = active & ~remake
@@ -222,7 +247,8 @@ def _visit_plans(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int
     if not columns["station"]:  # no customers: an empty plan of width 0
         return {k: np.empty((n, 0), dtype=np.int64 if k == "station" else float)
                 for k in columns}
-    return {k: np.stack(v, axis=1) for k, v in columns.items()}
+    return {k: v[0][:, None] if len(v) == 1 else np.stack(v, axis=1)
+            for k, v in columns.items()}
 
 
 def draw(scenario: schema.Scenario, seed: int, replication: int) -> Draws:
@@ -249,31 +275,50 @@ def draw(scenario: schema.Scenario, seed: int, replication: int) -> Draws:
         plans = _visit_plans(scenario, cls, cidx, n, seed, replication)
         parts.append((times, np.full(n, cidx, dtype=np.int64), plans))
 
+    times, classes, stacked = _merge_classes(parts, run.customers)
+    if stacked["station"].shape[1] == 1:  # one visit each, all made: the columns as they are
+        ptr = np.arange(len(times) + 1, dtype=np.int64)
+        flat = {k: v[:, 0] for k, v in stacked.items()}
+    else:
+        valid = stacked["station"] != NO_STATION
+        counts = valid.sum(axis=1)
+        ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        flat = {k: v[valid] for k, v in stacked.items()}
+    arrived = times
+    horizon = run.horizon if run.horizon is not None else (float(arrived[-1]) if len(arrived)
+                                                           else 0.0)
+    return Draws(arrived_at=arrived, class_idx=classes, visit_ptr=ptr,
+                 station=flat["station"].astype(np.int64, copy=False),
+                 service_time=flat["service_time"], patience=flat["patience"],
+                 balk_u=flat["balk_u"], is_wrong=flat["is_wrong"].astype(bool, copy=False),
+                 handling_time=flat["handling_time"],
+                 is_rework=flat["is_rework"].astype(bool, copy=False), horizon=horizon,
+                 seed=seed, replication=replication)
+
+
+def _merge_classes(parts: list[tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]],
+                   customers: int | None
+                   ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Every class's customers in arrival order (time, then class, then index), their plans
+    padded to one width; the first ``customers`` of them when a count is given.  One class
+    is already in that order (its times are sorted), so it is returned as it is."""
+    if len(parts) == 1:
+        return parts[0]
     times = np.concatenate([p[0] for p in parts])
     classes = np.concatenate([p[1] for p in parts])
     order = np.lexsort((np.arange(len(times)), classes, times))  # time, then class, then index
-    if run.customers is not None:
-        order = order[: run.customers]
+    if customers is not None:
+        order = order[: customers]
     width = max(p[2]["station"].shape[1] for p in parts)
     stacked = {}
     for key in parts[0][2]:
-        cols = []
+        fill = NO_STATION if key == "station" else 0
+        dtype = np.result_type(*(p[2][key].dtype for p in parts))
+        merged = np.full((len(times), width), fill, dtype=dtype)
+        row = 0
         for p in parts:
             col = p[2][key]
-            pad = width - col.shape[1]
-            fill = NO_STATION if key == "station" else 0
-            cols.append(np.pad(col, ((0, 0), (0, pad)), constant_values=fill))
-        stacked[key] = np.concatenate(cols)[order]
-    valid = stacked["station"] != NO_STATION
-    counts = valid.sum(axis=1)
-    ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    flat = {k: v[valid] for k, v in stacked.items()}
-    arrived = times[order]
-    horizon = run.horizon if run.horizon is not None else (float(arrived[-1]) if len(arrived)
-                                                           else 0.0)
-    return Draws(arrived_at=arrived, class_idx=classes[order], visit_ptr=ptr,
-                 station=flat["station"].astype(np.int64), service_time=flat["service_time"],
-                 patience=flat["patience"], balk_u=flat["balk_u"],
-                 is_wrong=flat["is_wrong"].astype(bool), handling_time=flat["handling_time"],
-                 is_rework=flat["is_rework"].astype(bool), horizon=horizon, seed=seed,
-                 replication=replication)
+            merged[row: row + len(col), : col.shape[1]] = col
+            row += len(col)
+        stacked[key] = merged[order]
+    return times[order], classes[order], stacked

@@ -331,7 +331,10 @@ class RunControl(Frozen):
     replications: int = Field(default=10, ge=1, description="independent replications")
     seed: int | None = Field(default=None, ge=0,
                              description="root seed; none draws one from entropy and records it")
-    engine: Literal["simpy", "numba"] = Field(default="simpy", description="simulation engine")
+    engine: Literal["simpy", "numba"] = Field(
+        default="numba", description="simulation engine: numba (the compiled kernel, default) "
+                                     "or simpy (the readable reference model); both give the "
+                                     "same records on the same seed")
     max_visits: int = Field(default=64, ge=1,
                             description="cap on station visits per customer (routing loops)")
 

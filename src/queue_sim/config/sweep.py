@@ -98,8 +98,9 @@ class SweepRun(Frozen):
     replications: int | None = Field(default=None, ge=1,
                                      description="replications per point (the first batch)")
     seed: int | None = Field(default=None, ge=0, description="root seed of every point")
-    engine: Literal["simpy", "numba"] | None = Field(default=None,
-                                                     description="simulation engine")
+    engine: Literal["simpy", "numba"] | None = Field(
+        default=None, description="simulation engine; default: the base scenario's run.engine "
+                                  "(itself numba unless the base says otherwise)")
     precision: Precision | None = None
     keep_customers: list[int] = Field(
         default_factory=list, description="replications whose customer rows are kept per point")
