@@ -18,6 +18,7 @@ Imports config only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +27,10 @@ from queue_sim.config import schema
 from queue_sim.errors import SimulationError
 
 STREAMS = ("arrival", "batch", "routing", "service", "patience", "balking", "complaint",
-           "handling", "uptime", "repair", "vacation")
+           "handling", "uptime", "repair", "vacation",
+           # population layer (queue_sim.population): keyed by (day, customer id)
+           "population_day", "population_visit", "population_time", "population_retention",
+           "population_word_of_mouth", "population_new")
 BLOCK = 1 << 16
 NO_STATION = -1
 
@@ -39,8 +43,10 @@ def stream_uniforms(seed: int, replication: int, stream: str, keys: tuple[int, .
     first, last = start // BLOCK, (start + n - 1) // BLOCK if n else start // BLOCK - 1
     for block in range(first, last + 1):
         ss = np.random.SeedSequence(seed, spawn_key=(replication, sid, *keys, block))
-        values = np.random.Generator(np.random.PCG64(ss)).random(BLOCK)
         lo, hi = max(start, block * BLOCK), min(start + n, (block + 1) * BLOCK)
+        # a block's uniforms are one PCG64 sequence, so drawing only its needed prefix gives
+        # the same numbers as drawing all BLOCK of them
+        values = np.random.Generator(np.random.PCG64(ss)).random(hi - block * BLOCK)
         out[lo - start: hi - start] = values[lo - block * BLOCK: hi - block * BLOCK]
     # random() lies in [0, 1); map an exact 0 to the smallest positive double so log() is finite
     np.maximum(out, np.finfo(float).tiny, out=out)
@@ -139,14 +145,29 @@ def _batch_sizes(cls: schema.CustomerClass, seed: int, rep: int, cidx: int, n: i
 # Visit plans
 
 
+Uniforms = Callable[[str, int], np.ndarray]
+"""``uniforms(stream, k)``: the uniforms of ``stream`` for visit index ``k``, one per customer."""
+
+
+def keyed_uniforms(seed: int, rep: int, cidx: int, n: int) -> Uniforms:
+    """The standard uniform source: stream ``s``, visit ``k`` keyed ``(rep, s, class, k)``."""
+    def uniforms(stream: str, k: int) -> np.ndarray:
+        return stream_uniforms(seed, rep, stream, (cidx, k), n)
+    return uniforms
+
+
 def _visit_plans(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int, n: int,
-                 seed: int, rep: int) -> dict[str, np.ndarray]:
+                 seed: int, rep: int, uniforms: Uniforms | None = None
+                 ) -> dict[str, np.ndarray]:
     """Plan every visit of ``n`` customers of one class, one visit index at a time.
 
     A visit whose order goes wrong (with rework) is followed by a remake at the same station;
-    otherwise the route or routing decides the next station.  Returns per-customer visit
-    columns as (n, K) arrays with NO_STATION after the last visit.
+    otherwise the route or routing decides the next station.  ``uniforms`` supplies the random
+    numbers (default: ``keyed_uniforms``, customers numbered in arrival order).  Returns
+    per-customer visit columns as (n, K) arrays with NO_STATION after the last visit.
     """
+    if uniforms is None:
+        uniforms = keyed_uniforms(seed, rep, cidx, n)
     names = scenario.station_names
     sidx = {name: i for i, name in enumerate(names)}
     max_visits = scenario.run.max_visits
@@ -176,7 +197,7 @@ def _visit_plans(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int
         if not active.any():
             break
         def u(stream: str) -> np.ndarray:
-            return stream_uniforms(seed, rep, stream, (cidx, k), n)
+            return uniforms(stream, k)
         service = np.zeros(n)
         u_service = u("service")
         for name, dist in cls.service.items():
@@ -245,21 +266,50 @@ def draw(scenario: schema.Scenario, seed: int, replication: int) -> Draws:
         times = np.repeat(events, sizes)
         if run.customers is not None:
             times = times[: run.customers]
-        n = len(times)
-        plans = _visit_plans(scenario, cls, cidx, n, seed, replication)
-        parts.append((times, np.full(n, cidx, dtype=np.int64), plans))
+        plans = _visit_plans(scenario, cls, cidx, len(times), seed, replication)
+        parts.append((times, plans))
+    return assemble(scenario, parts, seed=seed, replication=replication, limit=run.customers)
 
+
+def plan_class(scenario: schema.Scenario, cidx: int, arrived_at: np.ndarray, seed: int,
+               replication: int, uniforms: Uniforms | None = None
+               ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """One class's part of a ``Draws``: given arrival times, and visit plans from ``uniforms``.
+
+    With ``uniforms=None`` the arrival times are the class's own (``seed``, ``replication``)
+    stream and ``arrived_at`` is ignored; otherwise ``arrived_at`` is used as given (one entry
+    per customer, in the order ``uniforms`` numbers them).  For ``assemble``.
+    """
+    cls = list(scenario.classes.values())[cidx]
+    if uniforms is None:
+        events = _arrival_times(cls, seed, replication, cidx, scenario.run.horizon, None)
+        arrived_at = np.repeat(events, _batch_sizes(cls, seed, replication, cidx, len(events)))
+    arrived_at = np.asarray(arrived_at, dtype=float)
+    return arrived_at, _visit_plans(scenario, cls, cidx, len(arrived_at), seed, replication,
+                                    uniforms)
+
+
+def assemble(scenario: schema.Scenario, parts: list[tuple[np.ndarray, dict[str, np.ndarray]]],
+             *, seed: int, replication: int, limit: int | None = None,
+             horizon: float | None = None) -> Draws:
+    """Merge per-class ``(arrival times, visit plans)`` into one ``Draws`` in arrival order.
+
+    Customers are ordered by time, then class, then their index within the class.  ``seed``
+    and ``replication`` key the staff (breakdown, vacation) streams.  ``horizon`` defaults to
+    ``scenario.run.horizon`` (or the last arrival when the run is a customer count).
+    """
     times = np.concatenate([p[0] for p in parts])
-    classes = np.concatenate([p[1] for p in parts])
+    classes = np.concatenate([np.full(len(p[0]), c, dtype=np.int64)
+                              for c, p in enumerate(parts)])
     order = np.lexsort((np.arange(len(times)), classes, times))  # time, then class, then index
-    if run.customers is not None:
-        order = order[: run.customers]
-    width = max(p[2]["station"].shape[1] for p in parts)
+    if limit is not None:
+        order = order[:limit]
+    width = max(p[1]["station"].shape[1] for p in parts)
     stacked = {}
-    for key in parts[0][2]:
+    for key in parts[0][1]:
         cols = []
         for p in parts:
-            col = p[2][key]
+            col = p[1][key]
             pad = width - col.shape[1]
             fill = NO_STATION if key == "station" else 0
             cols.append(np.pad(col, ((0, 0), (0, pad)), constant_values=fill))
@@ -269,11 +319,13 @@ def draw(scenario: schema.Scenario, seed: int, replication: int) -> Draws:
     ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     flat = {k: v[valid] for k, v in stacked.items()}
     arrived = times[order]
-    horizon = run.horizon if run.horizon is not None else (float(arrived[-1]) if len(arrived)
-                                                           else 0.0)
+    if horizon is None:
+        horizon = scenario.run.horizon
+    if horizon is None:
+        horizon = float(arrived[-1]) if len(arrived) else 0.0
     return Draws(arrived_at=arrived, class_idx=classes[order], visit_ptr=ptr,
                  station=flat["station"].astype(np.int64), service_time=flat["service_time"],
                  patience=flat["patience"], balk_u=flat["balk_u"],
                  is_wrong=flat["is_wrong"].astype(bool), handling_time=flat["handling_time"],
-                 is_rework=flat["is_rework"].astype(bool), horizon=horizon, seed=seed,
+                 is_rework=flat["is_rework"].astype(bool), horizon=float(horizon), seed=seed,
                  replication=replication)
