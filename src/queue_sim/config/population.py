@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from queue_sim.config.distributions import Frozen
+from queue_sim.errors import InvalidField
 from queue_sim.theory.value import word_of_mouth_negative_binomial
 
 OUTCOMES = ("no_problem", "long_wait", "did_not_complain", "complained_not_satisfied",
@@ -58,7 +59,8 @@ class Retention(Frozen):
         for name in OUTCOMES[2:]:
             pair = getattr(self, name)
             if not all(0.0 <= v <= 1.0 for v in pair):
-                raise ValueError(f"{name} must hold two probabilities in [0, 1] (got {pair})")
+                raise InvalidField(f"population.retention.{name}", "must hold two "
+                                   "probabilities in [0, 1] (minor, major)", list(pair))
         return self
 
 
@@ -94,7 +96,12 @@ class WordOfMouth(Frozen):
 
     @model_validator(mode="after")
     def _fits(self) -> WordOfMouth:
-        word_of_mouth_negative_binomial(self.negative_mean, self.negative_above_20)
+        try:
+            word_of_mouth_negative_binomial(self.negative_mean, self.negative_above_20)
+        except ValueError as exc:
+            expected = str(exc).split(" (got")[0].replace("share_above must", "must")
+            raise InvalidField("population.word_of_mouth.negative_above_20", expected,
+                               self.negative_above_20) from None
         return self
 
     def negative_binomial(self) -> tuple[float, float]:
@@ -158,6 +165,7 @@ class Population(Frozen):
     @model_validator(mode="after")
     def _finite_value(self) -> Population:
         if self.retention.base == 1.0 and self.value.discount_rate == 0.0:
-            raise ValueError("retention.base = 1 needs value.discount_rate > 0 (customers who "
-                             "never leave are worth an infinite undiscounted amount)")
+            raise InvalidField("population.value.discount_rate", "must be > 0 when "
+                               "retention.base is 1 (customers who never leave are worth an "
+                               "infinite undiscounted amount)", 0.0)
         return self
