@@ -13,10 +13,13 @@ from queue_sim.population.simulate import run_population
 from queue_sim.population.summary import (
     METRICS,
     PopulationResults,
+    measure_x,
     simulate_population,
     summarize_replications,
     value_lost,
+    without_wrong_orders,
 )
 
-__all__ = ["METRICS", "PopulationResults", "run_population", "simulate_population",
-           "summarize_replications", "value_lost"]
+__all__ = ["METRICS", "PopulationResults", "measure_x", "run_population",
+           "simulate_population", "summarize_replications", "value_lost",
+           "without_wrong_orders"]

@@ -247,3 +247,36 @@ def value_lost(actual: pd.DataFrame, reference: pd.DataFrame, margin: float) -> 
     per_incident = lost / paired["incidents_discounted"].replace(0, np.nan)
     return pd.DataFrame({"replication": paired["replication"], "value_lost": lost,
                          "loss_per_incident": per_incident, "x": per_incident / margin})
+
+
+def without_wrong_orders(scenario: Scenario) -> Scenario:
+    """The same scenario with no wrong orders in the population's class: the reference
+    against which ``value_lost`` measures what incidents cost (everything else equal)."""
+    from queue_sim.config.load import derive
+
+    name = scenario.population_class_name
+    if scenario.classes[name].complaints is None:
+        return scenario
+    return derive(scenario, {f"classes.{name}.complaints.probability": 0.0})
+
+
+def measure_x(scenario: Scenario, results: PopulationResults, *, engine: str | None = None,
+              progress: bool | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Measured "x": rerun ``results``' replications without wrong orders, on the same seed.
+
+    Returns
+    -------
+    (per_replication, summary)
+        ``value_lost`` rows and their tidy summary (scope ``population``, name
+        ``vs_no_wrong_orders``: value_lost, loss_per_incident, x).
+    """
+    seed = int(results.manifest["seed"])
+    reps = [int(r) for r in results.manifest["replications"]]
+    reference = simulate_population(without_wrong_orders(scenario), replications=reps,
+                                    seed=seed, engine=engine or results.manifest.get("engine"),
+                                    progress=progress)
+    lost = value_lost(results.replications, reference.replications,
+                      margin=scenario.population.value.margin)
+    long = lost.melt(id_vars="replication", var_name="metric", value_name="value")
+    long["scope"], long["name"] = SCOPE[0], "vs_no_wrong_orders"
+    return lost, stats.across_replications(long)
