@@ -153,3 +153,22 @@ def test_full_recovery_keeps_more_customers_than_lacklustre(make_population):
     assert full["share_complained_not_satisfied"].max() == 0
     assert (full["recovery_cost"] > lack["recovery_cost"]).all()  # certificates
     assert full["x_first_order"].mean() < lack["x_first_order"].mean()
+
+
+@pytest.mark.parametrize("policy", ["drop_everything", "queue"])
+def test_day_draws_give_identical_traces_in_both_engines(make_population, policy):
+    """A population day's draws (keyed by customer id, times from the profile) go through
+    both engines record for record, like any other draws (cross-check of the hook)."""
+    from queue_sim import kernels, model
+    from tests.crosscheck.test_reference_vs_kernel import assert_same_trace
+
+    scenario = make_population({"recovery.policy": policy}, complaint_probability=0.6,
+                               recovery="full")
+    day_sc, _ = day_scenarios(scenario)
+    ids = np.arange(0, 300, 3)
+    times = time_of_day(day_sc.classes["walk_in"].arrivals, 240.0,
+                        (np.arange(len(ids)) * 0.618) % 1.0)
+    day = plan_day(day_sc, seed=4, replication=1, day=7, ids=ids, arrived_at=times)
+    reference = model.simulate(day_sc, day.draws)
+    assert reference.complained.any()
+    assert_same_trace(reference, kernels.simulate(day_sc, day.draws))
