@@ -78,9 +78,10 @@ def test_retention_table_defaults_are_tarp_interpolated_and_capped():
     np.testing.assert_allclose(r, [0.9, 0.37, 0.23, 0.325, 0.62, 0.885])
     capped = O.retention_by_outcome(Population(retention={"base": 0.6}))
     np.testing.assert_allclose(capped, [0.6, 0.37, 0.23, 0.325, 0.6, 0.6])
-    paradox = O.retention_by_outcome(Population(retention={"base": 0.6,
-                                                           "recovery_uplift": 0.05}))
-    np.testing.assert_allclose(paradox[4:], [0.62, 0.65])
+    paradox = O.retention_by_outcome(Population(retention={"recovery_uplift": 0.05}))
+    np.testing.assert_allclose(paradox, [0.9, 0.37, 0.23, 0.325, 0.67, 0.935])
+    assert O.retention_by_outcome(Population(retention={"base": 0.98, "severity": 0,
+                                                        "recovery_uplift": 0.05}))[5] == 1.0
 
 
 @pytest.mark.parametrize("recovery, quick, expected", [

@@ -36,7 +36,7 @@ class Retention(Frozen):
 
     After a problem the table value for the visit's outcome, interpolated between the minor and
     major columns by the problem's severity, replaces ``base`` for that one retention draw;
-    it never exceeds ``base`` (plus ``recovery_uplift`` for satisfied complainants).
+    it never exceeds ``base``, except by ``recovery_uplift`` for satisfied complainants.
     """
 
     base: float = Field(default=0.9, gt=0, le=1, description=(
@@ -51,8 +51,9 @@ class Retention(Frozen):
     complained_satisfied: Pair = _pair(0.70, 0.54, "complained about and resolved")
     resolved_quickly: Pair = _pair(0.95, 0.82, "complained about and resolved quickly")
     recovery_uplift: float = Field(default=0.0, ge=0, le=1, description=(
-        "service-recovery paradox: how far above base a satisfied complainant's retention may "
-        "rise; default 0 (no effect on repurchase, de Matos et al. 2007), sweep 0-0.05"))
+        "service-recovery paradox: added to the retention of satisfied complainants (after "
+        "the cap at base), so a recovered customer can be more loyal than one without a "
+        "problem; default 0 (no effect on repurchase, de Matos et al. 2007), sweep 0-0.05"))
 
     @model_validator(mode="after")
     def _probabilities(self) -> Retention:

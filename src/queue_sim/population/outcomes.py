@@ -23,23 +23,23 @@ DAYS_PER_YEAR = 365.0
 def retention_by_outcome(pop: Population) -> np.ndarray:
     """Probability of coming back after each outcome (``OUTCOMES`` order).
 
-    Table values are interpolated between the minor and major columns by severity, and capped
-    at ``base`` (``base + recovery_uplift`` for the two satisfied outcomes): a problem never
-    makes a customer more loyal than no problem, unless the recovery paradox is switched on.
+    Table values are interpolated between the minor and major columns by severity and capped
+    at ``base``: a problem never makes a customer more loyal than no problem.  The two
+    satisfied outcomes then get ``recovery_uplift`` on top (the service-recovery paradox,
+    off by default), capped at 1.
     """
     ret = pop.retention
 
     def table(pair: tuple[float, float], severity: float) -> float:
-        return (1.0 - severity) * pair[0] + severity * pair[1]
+        return min(ret.base, (1.0 - severity) * pair[0] + severity * pair[1])
 
-    paradox_cap = min(1.0, ret.base + ret.recovery_uplift)
     return np.array([
         ret.base,
-        min(ret.base, table(ret.did_not_complain, pop.long_wait.severity)),
-        min(ret.base, table(ret.did_not_complain, ret.severity)),
-        min(ret.base, table(ret.complained_not_satisfied, ret.severity)),
-        min(paradox_cap, table(ret.complained_satisfied, ret.severity)),
-        min(paradox_cap, table(ret.resolved_quickly, ret.severity)),
+        table(ret.did_not_complain, pop.long_wait.severity),
+        table(ret.did_not_complain, ret.severity),
+        table(ret.complained_not_satisfied, ret.severity),
+        min(1.0, table(ret.complained_satisfied, ret.severity) + ret.recovery_uplift),
+        min(1.0, table(ret.resolved_quickly, ret.severity) + ret.recovery_uplift),
     ])
 
 
