@@ -47,6 +47,7 @@ terminal_value         discounted value after the last day: active customers (no
                        problems assumed) and word of mouth not yet realised
 total_value            margin_value + terminal_value - recovery_cost
 incidents_discounted   wrong orders weighted by their day's discount factor
+complaints_discounted  complaints weighted likewise
 loss_per_incident_first_order  expected value lost per wrong order, first order
                        (retention draw and word of mouth; DOMAIN.md 3b.2), at the incident
 x_first_order          loss_per_incident_first_order / margin
@@ -135,6 +136,7 @@ def replication_metrics(scenario: Scenario, series: dict[str, np.ndarray],
         "terminal_value": terminal,
         "total_value": margin_value + terminal - recovery_cost,
         "incidents_discounted": incidents,
+        "complaints_discounted": float((s["complaints"] * disc).sum()),
         "loss_per_incident_first_order": loss_per_incident,
         "x_first_order": loss_per_incident / pop.value.margin,
         "manager_time_per_complaint": ratio(s["handling_time"].sum(), s["complaints"].sum()),
