@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from queue_sim.commands import plot as plot_command
+from queue_sim.commands import population as population_command
 from queue_sim.commands import regress as regress_command
 from queue_sim.commands import sweep as sweep_command
 from queue_sim.commands import validate as validate_command
@@ -238,6 +239,8 @@ COMMANDS: dict[str, Command] = {
     "plot": Command(plot_command.HELP, plot_command.configure, plot_command.run),
     "validate": Command(validate_command.HELP, validate_command.configure, validate_command.run),
     "regress": Command(regress_command.HELP, regress_command.configure, regress_command.run),
+    "population": Command(population_command.HELP, population_command.configure,
+                          population_command.run),
     # "bench": added by its module's owner
 }
 

@@ -192,7 +192,7 @@ def describe(scenario: schema.Scenario, path: str | None = None) -> list[str]:
     lines.append(f"Run: {length}, warmup {run.warmup:g}, {run.replications} replications, "
                  f"seed {run.seed if run.seed is not None else 'fresh (recorded)'}, "
                  f"engine {run.engine}.")
-    loads = {ld.station: ld for ld in station_loads(scenario)}
+    loads = {ld.station: ld for ld in station_loads(_as_counted(scenario))}
     lines.append("Stations:")
     for sname, st in scenario.stations.items():
         ld = loads[sname]
@@ -237,7 +237,75 @@ def describe(scenario: schema.Scenario, path: str | None = None) -> list[str]:
                         else "") + ".")
     else:
         lines.append("Recovery policy: not used (no complaints).")
+    if scenario.population is not None:
+        lines += _population_lines(scenario)
     lines += _load_lines(scenario, loads)
+    return lines
+
+
+def _as_counted(scenario: schema.Scenario) -> schema.Scenario:
+    """Under a population only reported wrong orders (e * p_c) reach the manager; the load
+    figures count those, at the population's average daily visit rate."""
+    pop = scenario.population
+    if pop is None:
+        return scenario
+    from queue_sim.config.load import derive
+
+    name = scenario.population_class_name
+    cls = scenario.classes[name]
+    changes: dict[str, object] = {}
+    if cls.complaints is not None:
+        reported = pop.complaint_probability if pop.recovery != "none" else 0.0
+        changes[f"classes.{name}.complaints.probability"] = cls.complaints.probability * reported
+    rate = _population_visits(scenario) / scenario.run.horizon
+    if isinstance(cls.arrivals, schema.PoissonArrivals):
+        changes[f"classes.{name}.arrivals.rate"] = rate
+    elif _mean_rate(cls.arrivals, scenario.run.horizon) > 0:
+        scale = rate / _mean_rate(cls.arrivals, scenario.run.horizon)
+        changes[f"classes.{name}.arrivals.rates"] = [r * scale for r in cls.arrivals.rates]
+    return derive(scenario, changes)
+
+
+def _population_visits(scenario: schema.Scenario) -> float:
+    pop = scenario.population
+    assert pop is not None
+    new = (pop.new_customers if pop.new_customers is not None else pop.customers
+           * pop.visit_probability * (1 - pop.retention.base) / pop.retention.base)
+    return pop.customers * pop.visit_probability + new
+
+
+def _mean_rate(arrivals, horizon: float) -> float:  # noqa: ANN001 - poisson or schedule
+    if isinstance(arrivals, schema.PoissonArrivals):
+        return arrivals.rate
+    starts = list(arrivals.times) + [float("inf")]
+    return sum(r * max(0.0, min(b, horizon) - a)
+               for a, b, r in zip(starts, starts[1:], arrivals.rates)) / horizon
+
+
+def _population_lines(scenario: schema.Scenario) -> list[str]:
+    """The population in words, and how its daily visits compare with the class's own rate."""
+    pop = scenario.population
+    assert pop is not None and scenario.run.horizon is not None
+    name = scenario.population_class_name
+    arrivals = scenario.classes[name].arrivals
+    horizon = scenario.run.horizon
+    visits = _population_visits(scenario)
+    new = visits - pop.customers * pop.visit_probability
+    own = _mean_rate(arrivals, horizon)
+    complaint = scenario.classes[name].complaints
+    e = complaint.probability if complaint is not None else 0.0
+    lines = [f"Population: {pop.customers} identified customers of class {name!r}, each "
+             f"visiting with probability {pop.visit_probability:g} a day, plus {new:.3g} new "
+             f"customers a day, for {pop.days} days of {horizon:g} {scenario.time_unit}s "
+             f"(queue-sim population).",
+             f"  about {visits:.4g} visits a day = {visits / horizon:.3g} per "
+             f"{scenario.time_unit} on average; the class's own arrivals ({own:.3g} per "
+             f"{scenario.time_unit} on average) give only the time-of-day profile",
+             f"  wrong orders {e:g}, reported with probability {pop.complaint_probability:g}; "
+             f"recovery {pop.recovery}; retention {pop.retention.base:g} after a visit "
+             f"without problem"]
+    lines.append("  the load figures below use the population's average visits and count "
+                 "only reported wrong orders as complaints (the base changes over the days)")
     return lines
 
 

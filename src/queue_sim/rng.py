@@ -18,6 +18,7 @@ Imports config only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +27,10 @@ from queue_sim.config import schema
 from queue_sim.errors import SimulationError
 
 STREAMS = ("arrival", "batch", "routing", "service", "patience", "balking", "complaint",
-           "handling", "uptime", "repair", "vacation")
+           "handling", "uptime", "repair", "vacation",
+           # population layer (queue_sim.population): keyed by (day, customer id)
+           "population_day", "population_visit", "population_time", "population_retention",
+           "population_word_of_mouth", "population_new")
 BLOCK = 1 << 16
 NO_STATION = -1
 
@@ -147,14 +151,29 @@ def _batch_sizes(cls: schema.CustomerClass, seed: int, rep: int, cidx: int, n: i
 # Visit plans
 
 
+Uniforms = Callable[[str, int], np.ndarray]
+"""``uniforms(stream, k)``: the uniforms of ``stream`` for visit index ``k``, one per customer."""
+
+
+def keyed_uniforms(seed: int, rep: int, cidx: int, n: int) -> Uniforms:
+    """The standard uniform source: stream ``s``, visit ``k`` keyed ``(rep, s, class, k)``."""
+    def uniforms(stream: str, k: int) -> np.ndarray:
+        return stream_uniforms(seed, rep, stream, (cidx, k), n)
+    return uniforms
+
+
 def _visit_plans(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int, n: int,
-                 seed: int, rep: int) -> dict[str, np.ndarray]:
+                 seed: int, rep: int, uniforms: Uniforms | None = None
+                 ) -> dict[str, np.ndarray]:
     """Plan every visit of ``n`` customers of one class, one visit index at a time.
 
     A visit whose order goes wrong (with rework) is followed by a remake at the same station;
-    otherwise the route or routing decides the next station.  Returns per-customer visit
-    columns as (n, K) arrays with NO_STATION after the last visit.
+    otherwise the route or routing decides the next station.  ``uniforms`` supplies the random
+    numbers (default: ``keyed_uniforms``, customers numbered in arrival order).  Returns
+    per-customer visit columns as (n, K) arrays with NO_STATION after the last visit.
     """
+    if uniforms is None:
+        uniforms = keyed_uniforms(seed, rep, cidx, n)
     names = scenario.station_names
     sidx = {name: i for i, name in enumerate(names)}
     max_visits = scenario.run.max_visits
@@ -187,7 +206,7 @@ def _visit_plans(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int
         if not all_active and not active.any():
             break
         def u(stream: str) -> np.ndarray:
-            return stream_uniforms(seed, rep, stream, (cidx, k), n)
+            return uniforms(stream, k)
 
         def transform(dist, uniforms: np.ndarray, where: np.ndarray | None):  # noqa: ANN001, ANN202
             """dist.quantile(uniforms) at ``where`` (None: everywhere), 0 elsewhere: the
@@ -271,11 +290,40 @@ def draw(scenario: schema.Scenario, seed: int, replication: int) -> Draws:
         times = np.repeat(events, sizes)
         if run.customers is not None:
             times = times[: run.customers]
-        n = len(times)
-        plans = _visit_plans(scenario, cls, cidx, n, seed, replication)
-        parts.append((times, np.full(n, cidx, dtype=np.int64), plans))
+        plans = _visit_plans(scenario, cls, cidx, len(times), seed, replication)
+        parts.append((times, plans))
+    return assemble(scenario, parts, seed=seed, replication=replication, limit=run.customers)
 
-    times, classes, stacked = _merge_classes(parts, run.customers)
+
+def plan_class(scenario: schema.Scenario, cidx: int, arrived_at: np.ndarray, seed: int,
+               replication: int, uniforms: Uniforms | None = None
+               ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """One class's part of a ``Draws``: given arrival times, and visit plans from ``uniforms``.
+
+    With ``uniforms=None`` the arrival times are the class's own (``seed``, ``replication``)
+    stream and ``arrived_at`` is ignored; otherwise ``arrived_at`` is used as given (one entry
+    per customer, in the order ``uniforms`` numbers them).  For ``assemble``.
+    """
+    cls = list(scenario.classes.values())[cidx]
+    if uniforms is None:
+        events = _arrival_times(cls, seed, replication, cidx, scenario.run.horizon, None)
+        arrived_at = np.repeat(events, _batch_sizes(cls, seed, replication, cidx, len(events)))
+    arrived_at = np.asarray(arrived_at, dtype=float)
+    return arrived_at, _visit_plans(scenario, cls, cidx, len(arrived_at), seed, replication,
+                                    uniforms)
+
+
+def assemble(scenario: schema.Scenario, parts: list[tuple[np.ndarray, dict[str, np.ndarray]]],
+             *, seed: int, replication: int, limit: int | None = None,
+             horizon: float | None = None) -> Draws:
+    """Merge per-class ``(arrival times, visit plans)`` into one ``Draws`` in arrival order.
+
+    Customers are ordered by time, then class, then their index within the class; ``limit``
+    keeps the first ones.  ``seed`` and ``replication`` key the staff (breakdown, vacation)
+    streams.  ``horizon`` defaults to ``scenario.run.horizon`` (or the last arrival when the
+    run is a customer count).
+    """
+    times, classes, stacked = _merge_classes(parts, limit)
     if stacked["station"].shape[1] == 1:  # one visit each, all made: the columns as they are
         ptr = np.arange(len(times) + 1, dtype=np.int64)
         flat = {k: v[:, 0] for k, v in stacked.items()}
@@ -284,40 +332,44 @@ def draw(scenario: schema.Scenario, seed: int, replication: int) -> Draws:
         counts = valid.sum(axis=1)
         ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         flat = {k: v[valid] for k, v in stacked.items()}
-    arrived = times
-    horizon = run.horizon if run.horizon is not None else (float(arrived[-1]) if len(arrived)
-                                                           else 0.0)
-    return Draws(arrived_at=arrived, class_idx=classes, visit_ptr=ptr,
+    if horizon is None:
+        horizon = scenario.run.horizon
+    if horizon is None:
+        horizon = float(times[-1]) if len(times) else 0.0
+    return Draws(arrived_at=times, class_idx=classes, visit_ptr=ptr,
                  station=flat["station"].astype(np.int64, copy=False),
                  service_time=flat["service_time"], patience=flat["patience"],
                  balk_u=flat["balk_u"], is_wrong=flat["is_wrong"].astype(bool, copy=False),
                  handling_time=flat["handling_time"],
-                 is_rework=flat["is_rework"].astype(bool, copy=False), horizon=horizon,
+                 is_rework=flat["is_rework"].astype(bool, copy=False), horizon=float(horizon),
                  seed=seed, replication=replication)
 
 
-def _merge_classes(parts: list[tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]],
-                   customers: int | None
+def _merge_classes(parts: list[tuple[np.ndarray, dict[str, np.ndarray]]], limit: int | None
                    ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Every class's customers in arrival order (time, then class, then index), their plans
-    padded to one width; the first ``customers`` of them when a count is given.  One class
-    is already in that order (its times are sorted), so it is returned as it is."""
-    if len(parts) == 1:
-        return parts[0]
+    padded to one width; the first ``limit`` of them when a count is given.  One class whose
+    times are already sorted is in that order, so it is returned as it is."""
+    if len(parts) == 1 and bool(np.all(parts[0][0][1:] >= parts[0][0][:-1])):
+        times, plans = parts[0]
+        keep = slice(None) if limit is None else slice(0, limit)
+        return (times[keep], np.zeros(len(times[keep]), dtype=np.int64),
+                {k: v[keep] for k, v in plans.items()})
     times = np.concatenate([p[0] for p in parts])
-    classes = np.concatenate([p[1] for p in parts])
+    classes = np.concatenate([np.full(len(p[0]), c, dtype=np.int64)
+                              for c, p in enumerate(parts)])
     order = np.lexsort((np.arange(len(times)), classes, times))  # time, then class, then index
-    if customers is not None:
-        order = order[: customers]
-    width = max(p[2]["station"].shape[1] for p in parts)
+    if limit is not None:
+        order = order[:limit]
+    width = max(p[1]["station"].shape[1] for p in parts)
     stacked = {}
-    for key in parts[0][2]:
+    for key in parts[0][1]:
         fill = NO_STATION if key == "station" else 0
-        dtype = np.result_type(*(p[2][key].dtype for p in parts))
+        dtype = np.result_type(*(p[1][key].dtype for p in parts))
         merged = np.full((len(times), width), fill, dtype=dtype)
         row = 0
-        for p in parts:
-            col = p[2][key]
+        for _, plans in parts:
+            col = plans[key]
             merged[row: row + len(col), : col.shape[1]] = col
             row += len(col)
         stacked[key] = merged[order]

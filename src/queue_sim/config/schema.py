@@ -12,6 +12,7 @@ from typing import Annotated, Literal, Union
 from pydantic import Field, PrivateAttr, model_validator
 
 from queue_sim.config.distributions import Distribution, Frozen
+from queue_sim.config.population import Population
 from queue_sim.errors import InvalidField
 
 # ---------------------------------------------------------------------------------------------
@@ -360,6 +361,9 @@ class Scenario(Frozen):
     staff: Staff = Field(default_factory=Staff)
     recovery: Recovery = Field(default_factory=Recovery)
     experience: Experience = Field(default_factory=Experience)
+    population: Population | None = Field(
+        default=None, description="identified customers who come back day after day "
+                                  "(queue-sim population); none = a single run of the counter")
     _base_dir: Path = PrivateAttr(default=Path("."))  # where its data files are resolved
 
     @model_validator(mode="after")
@@ -403,7 +407,27 @@ class Scenario(Frozen):
                         "recovery.acknowledge.by", f"'handler' while station {name!r} has "
                         "breakdowns or vacations (a clerk away for an announcement and for a "
                         "breakdown at once is not modelled)", ack.by)
+        if self.population is not None:
+            self._check_population(self.population)
         return self
+
+    def _check_population(self, pop: Population) -> None:
+        """The population's class must exist and arrive one by one over a day's horizon."""
+        if pop.customer_class is not None and pop.customer_class not in self.classes:
+            raise InvalidField("population.customer_class", "must name a class",
+                               pop.customer_class, list(self.classes))
+        name = self.population_class_name
+        cls = self.classes[name]
+        if isinstance(cls.arrivals, TraceArrivals):
+            raise InvalidField(f"classes.{name}.arrivals.kind", "must be poisson or schedule "
+                               "for the population's class (it is the time-of-day profile of "
+                               "visits)", cls.arrivals.kind)
+        if cls.batch is not None:
+            raise InvalidField(f"classes.{name}.batch", "must be absent for the population's "
+                               "class (identified customers come one by one)", "batch",)
+        if self.run.horizon is None:
+            raise InvalidField("run.horizon", "must be set for a population (one day's "
+                               "opening time, in time_unit)", None)
 
     # Convenient ordered views used by both engines -----------------------------------------
     @property
@@ -413,6 +437,12 @@ class Scenario(Frozen):
     @property
     def class_names(self) -> list[str]:
         return list(self.classes)
+
+    @property
+    def population_class_name(self) -> str:
+        """The class of the population's identified customers (the first by default)."""
+        pop = self.population
+        return pop.customer_class if pop and pop.customer_class else next(iter(self.classes))
 
     def complaint_station(self, cls: CustomerClass) -> str:
         assert cls.complaints is not None

@@ -16,7 +16,9 @@ Every feature of the reference model, and where the two engines are compared on 
 ``configs`` = every ``configs/*.yaml`` (shortened), ``grid`` = the 5 policies x 3 disciplines x 11
 staffing variants, ``extras`` = the hand-written combinations, ``hypothesis`` = 40 random small
 scenarios (all in ``tests/crosscheck/test_reference_vs_kernel.py``), ``edge`` =
-``tests/kernels/test_edge_cases.py``.  Nothing is left unported.
+``tests/kernels/test_edge_cases.py``, ``population`` = ``tests/population/test_population.py``
+(a population day's traces are equal record for record, and so are whole population histories
+of ``queue-sim population``, which runs one engine call per day).  Nothing is left unported.
 
 ================================================  =========  ======  ===========================
 feature                                           reference  kernel  cross-tested in
@@ -40,6 +42,7 @@ home, floating and several managers               yes        yes     extras, hyp
 drain limit; end-of-run advance to the horizon    yes        yes     grid, edge
 time integrals (queue/system area, staff times)   yes        yes     every test above
 the kernel run as Python (NUMBA_DISABLE_JIT=1)    n/a        yes     edge
+population days, draws keyed by customer id       yes        yes     population
 ================================================  =========  ======  ===========================
 
 Numba options

@@ -79,7 +79,17 @@ from queue_sim.theory.priority import (
     mmc_nonpreemptive_priority,
     mmc_preemptive_resume_priority,
 )
-from queue_sim.theory.value import clv, incident_value_lost
+from queue_sim.theory.value import (
+    active_customer_value,
+    clv,
+    daily_discount_rate,
+    incident_value_lost,
+    lag_discount_factor,
+    new_customer_value,
+    steady_state_new_customers,
+    visit_cycle_discount_rate,
+    word_of_mouth_negative_binomial,
+)
 
 __all__ = [
     "ErlangAResult",
@@ -96,8 +106,10 @@ __all__ = [
     "ServerRemovalResult",
     "ServiceMoments",
     "TandemResult",
+    "active_customer_value",
     "clv",
     "completion_time_moments",
+    "daily_discount_rate",
     "erlang_a",
     "erlang_a_qed_wait_probability",
     "erlang_a_wait_tail",
@@ -109,6 +121,7 @@ __all__ = [
     "jackson_network",
     "jackson_tandem",
     "jackson_tandem_sojourn_tail",
+    "lag_discount_factor",
     "md1",
     "md1_wait_cdf",
     "mg1",
@@ -137,7 +150,11 @@ __all__ = [
     "mmc_wait_tail",
     "mmck",
     "mmck_wait_tail",
+    "new_customer_value",
     "server_removal_extra_queue_time",
     "server_removal_fluid_extra_queue_time",
     "service_moments",
+    "steady_state_new_customers",
+    "visit_cycle_discount_rate",
+    "word_of_mouth_negative_binomial",
 ]
