@@ -2,8 +2,11 @@
 
 ``draw(scenario, seed, replication)`` returns ``Draws``: the arrival time of every customer and
 a *visit plan* for each (station, service time, patience, balking uniform, whether the order
-goes wrong, complaint handling time, whether the visit is a remake).  Both engines only read it,
-so customer i of replication r meets the same numbers whatever the policy or engine.
+goes wrong, complaint handling time, whether the visit is a remake; whether the contact
+resolves the case, and for a repeat or escalated contact the delay before it).  Both engines only
+read it, so customer i of replication r meets the same numbers whatever the policy or engine.
+Retrials are dynamic (whether an attempt fails depends on the queue), so their numbers are
+pre-drawn per visit and attempt (``retrial_draws``), keyed ``(class, visit, attempt)``.
 
 Streams are keyed, never shared: the uniforms of stream ``s``, class ``c``, visit ``k`` come
 from ``SeedSequence(seed, spawn_key=(r, s, c, block, k))`` in blocks of ``BLOCK`` customers, so
@@ -26,7 +29,9 @@ from queue_sim.config import schema
 from queue_sim.errors import SimulationError
 
 STREAMS = ("arrival", "batch", "routing", "service", "patience", "balking", "complaint",
-           "handling", "uptime", "repair", "vacation")
+           "handling", "uptime", "repair", "vacation", "resolution", "recontact",
+           "recontact_delay", "escalation", "retrial", "retrial_delay", "retrial_patience",
+           "retrial_balking")
 BLOCK = 1 << 16
 NO_STATION = -1
 
@@ -69,6 +74,31 @@ class Draws:
     horizon: float                # arrivals stop here (time of last arrival for counts)
     seed: int
     replication: int
+    # re-contacts (default: none); a repeat contact starts delay_before after the previous
+    # visit of the customer ended
+    delay_before: np.ndarray | None = None    # float64[v]
+    is_recontact: np.ndarray | None = None    # bool[v]  a repeat (or escalated) contact
+    is_escalation: np.ndarray | None = None   # bool[v]  escalated to another station
+    is_unresolved: np.ndarray | None = None   # bool[v]  the contact does not resolve the case
+    visit_index: np.ndarray | None = None     # int64[v] k: the customer's k-th visit
+    class_position: np.ndarray | None = None  # int64[v] the customer's index in its class
+
+    def __post_init__(self) -> None:
+        v = len(self.station)
+        for name, dtype in (("delay_before", float), ("is_recontact", bool),
+                            ("is_escalation", bool), ("is_unresolved", bool)):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, np.zeros(v, dtype))
+        if self.visit_index is None:  # visit k of customer i, and i within its class
+            starts = np.repeat(self.visit_ptr[:-1], np.diff(self.visit_ptr))
+            object.__setattr__(self, "visit_index", np.arange(v, dtype=np.int64) - starts)
+        if self.class_position is None:
+            position = np.zeros(len(self.class_idx), np.int64)
+            for c in np.unique(self.class_idx):
+                at = self.class_idx == c
+                position[at] = np.arange(int(at.sum()))
+            object.__setattr__(self, "class_position",
+                               np.repeat(position, np.diff(self.visit_ptr)))
 
     @property
     def n_customers(self) -> int:
@@ -144,6 +174,8 @@ def _visit_plans(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int
     """Plan every visit of ``n`` customers of one class, one visit index at a time.
 
     A visit whose order goes wrong (with rework) is followed by a remake at the same station;
+    a contact that does not resolve the case (``resolution``) is followed by an escalated
+    contact, a repeat contact at the same station, or nothing (the customer defects);
     otherwise the route or routing decides the next station.  Returns per-customer visit
     columns as (n, K) arrays with NO_STATION after the last visit.
     """
@@ -152,6 +184,7 @@ def _visit_plans(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int
     max_visits = scenario.run.max_visits
     comp = cls.complaints
     comp_station = sidx[scenario.complaint_station(cls)] if comp else NO_STATION
+    resolution = {sidx[name]: res for name, res in (cls.resolution or {}).items()}
     if cls.route is not None:
         route = np.array([sidx[s] for s in cls.route], dtype=np.int64)
     elif cls.routing is not None:
@@ -166,11 +199,15 @@ def _visit_plans(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int
 
     columns: dict[str, list[np.ndarray]] = {k: [] for k in (
         "station", "service_time", "patience", "balk_u", "is_wrong", "handling_time",
-        "is_rework")}
+        "is_rework", "delay_before", "is_recontact", "is_escalation", "is_unresolved")}
     station = np.full(n, route[0] if route is not None else sidx[cls.routing.start],
                       dtype=np.int64)
     position = np.zeros(n, dtype=np.int64)
     rework = np.zeros(n, dtype=bool)
+    delay = np.zeros(n)                      # before the current visit
+    recontact = np.zeros(n, dtype=bool)      # the current visit is a repeat contact
+    escalated = np.zeros(n, dtype=bool)      # ... escalated from another station
+    streak = np.zeros(n, dtype=np.int64)     # consecutive unresolved contacts at this station
     for k in range(max_visits):
         active = station != NO_STATION
         if not active.any():
@@ -184,6 +221,11 @@ def _visit_plans(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int
             service[at] = dist.quantile(u_service[at])
         if comp is not None and comp.rework_service is not None:
             service[rework] = comp.rework_service.quantile(u_service[rework])
+        unresolved = np.zeros(n, dtype=bool)
+        if resolution:
+            service, unresolved = _resolve(resolution, station, service, recontact & active,
+                                           u("resolution"))
+            unresolved &= active
         patience = (cls.patience.quantile(u("patience")) if cls.patience is not None
                     else np.full(n, np.inf))
         wrong = np.zeros(n, dtype=bool)
@@ -194,11 +236,15 @@ def _visit_plans(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int
         for key, col in (("station", station), ("service_time", service),
                          ("patience", patience), ("balk_u", u("balking")),
                          ("is_wrong", wrong & active), ("handling_time", handling),
-                         ("is_rework", rework & active)):
+                         ("is_rework", rework & active), ("delay_before", delay),
+                         ("is_recontact", recontact & active),
+                         ("is_escalation", escalated & active),
+                         ("is_unresolved", unresolved)):
             columns[key].append(np.where(active, col, NO_STATION) if key == "station" else col)
-        # where next: a remake, the next stop on the route, or a routing draw
+        # where next: a remake, a repeat or escalated contact, the next stop on the route, or
+        # a routing draw
         remake = wrong & active & (comp is not None and comp.rework)
-        moves = active & ~remake
+        moves = active & ~remake & ~unresolved
         nxt = np.full(n, NO_STATION, dtype=np.int64)
         if route is not None:
             position = np.where(moves, position + 1, position)
@@ -213,6 +259,33 @@ def _visit_plans(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int
         if comp is not None and not comp.rework:
             nxt[wrong & active] = NO_STATION
         nxt[remake] = station[remake]
+        delay = np.zeros(n)
+        recontact = np.zeros(n, dtype=bool)
+        escalated = np.zeros(n, dtype=bool)
+        if unresolved.any():
+            streak = np.where(unresolved, streak + 1, 0)
+            u_recontact, u_escalation = u("recontact"), u("escalation")
+            u_delay = u("recontact_delay")
+            for s, res in resolution.items():
+                failed = unresolved & (station == s)
+                esc = np.zeros(n, dtype=bool)
+                if res.escalation is not None:
+                    e = res.escalation
+                    esc = failed & (streak >= e.after) & (u_escalation < e.probability)
+                    nxt[esc] = sidx[e.to]
+                    delay[esc] = (e.delay or res.recontact.delay).quantile(u_delay[esc])
+                    escalated |= esc
+                again = failed & ~esc
+                if res.recontact is not None:
+                    again &= u_recontact < res.recontact.probability
+                    nxt[again] = s
+                    delay[again] = res.recontact.delay.quantile(u_delay[again])
+                else:
+                    again[:] = False
+                recontact |= esc | again
+            streak = np.where(escalated, 0, streak)
+        else:
+            streak[:] = 0
         station, rework = nxt, remake
     else:
         if (station != NO_STATION).any():
@@ -223,6 +296,23 @@ def _visit_plans(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int
         return {k: np.empty((n, 0), dtype=np.int64 if k == "station" else float)
                 for k in columns}
     return {k: np.stack(v, axis=1) for k, v in columns.items()}
+
+
+def _resolve(resolution: dict[int, schema.Resolution], station: np.ndarray,
+             service: np.ndarray, is_repeat: np.ndarray, u: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Handle times after the cap (plus a repeat contact's extra) and which contacts fail to
+    resolve: ``u >= q(capped handle time)``, one uniform per contact."""
+    service = service.copy()
+    unresolved = np.zeros(len(service), dtype=bool)
+    for s, res in resolution.items():
+        at = station == s
+        handle = service[at]
+        if res.handle_time_cap is not None:
+            handle = np.minimum(handle, res.handle_time_cap)
+        unresolved[at] = u[at] >= res.probability_at(handle)
+        service[at] = handle + np.where(is_repeat[at], res.repeat_extra, 0.0)
+    return service, unresolved
 
 
 def draw(scenario: schema.Scenario, seed: int, replication: int) -> Draws:
@@ -247,6 +337,8 @@ def draw(scenario: schema.Scenario, seed: int, replication: int) -> Draws:
             times = times[: run.customers]
         n = len(times)
         plans = _visit_plans(scenario, cls, cidx, n, seed, replication)
+        plans["class_position"] = np.repeat(np.arange(n, dtype=np.int64)[:, None],
+                                            plans["station"].shape[1], axis=1)
         parts.append((times, np.full(n, cidx, dtype=np.int64), plans))
 
     times = np.concatenate([p[0] for p in parts])
@@ -267,6 +359,7 @@ def draw(scenario: schema.Scenario, seed: int, replication: int) -> Draws:
     valid = stacked["station"] != NO_STATION
     counts = valid.sum(axis=1)
     ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    stacked["visit_index"] = np.broadcast_to(np.arange(width, dtype=np.int64), valid.shape)
     flat = {k: v[valid] for k, v in stacked.items()}
     arrived = times[order]
     horizon = run.horizon if run.horizon is not None else (float(arrived[-1]) if len(arrived)
@@ -276,4 +369,74 @@ def draw(scenario: schema.Scenario, seed: int, replication: int) -> Draws:
                  patience=flat["patience"], balk_u=flat["balk_u"],
                  is_wrong=flat["is_wrong"].astype(bool), handling_time=flat["handling_time"],
                  is_rework=flat["is_rework"].astype(bool), horizon=horizon, seed=seed,
-                 replication=replication)
+                 replication=replication, delay_before=flat["delay_before"].astype(float),
+                 is_recontact=flat["is_recontact"].astype(bool),
+                 is_escalation=flat["is_escalation"].astype(bool),
+                 is_unresolved=flat["is_unresolved"].astype(bool),
+                 visit_index=flat["visit_index"].astype(np.int64),
+                 class_position=flat["class_position"].astype(np.int64))
+
+
+# ---------------------------------------------------------------------------------------------
+# Retrials
+
+
+@dataclass(frozen=True)
+class RetrialDraws:
+    """Pre-drawn numbers of retries: for visit ``v`` with ``row[v] = r >= 0`` and its failed
+    attempt ``a`` (0 = the first), ``retry_u[r, a]`` decides whether it tries again,
+    ``delay[r, a]`` is the time until attempt ``a + 1``, whose patience and balking uniform are
+    ``patience[r, a]`` and ``balk_u[r, a]``.  ``n_retries`` columns are drawn; a run that needs
+    more asks for a longer draw, which starts with the same numbers (keyed by attempt)."""
+
+    row: np.ndarray        # int64[v]: -1 where the class never retries
+    n_retries: int
+    retry_u: np.ndarray    # float64[R, n_retries]
+    delay: np.ndarray
+    patience: np.ndarray
+    balk_u: np.ndarray
+
+
+def retrial_draws(scenario: schema.Scenario, draws: Draws, n_retries: int) -> RetrialDraws:
+    """The first ``n_retries`` retries of every visit of a class with a ``retrial`` section.
+
+    Streams are keyed ``(class, visit index, attempt)`` and indexed by the customer's position
+    in its class, like the visit plan, so a customer's retries never depend on others.
+    """
+    classes = list(scenario.classes.values())
+    has_retrial = np.array([c.retrial is not None for c in classes], dtype=bool)
+    visit_class = np.repeat(draws.class_idx, np.diff(draws.visit_ptr))
+    rows = np.flatnonzero(has_retrial[visit_class] & ~draws.is_rework) if len(visit_class) \
+        else np.empty(0, np.int64)
+    row = np.full(len(draws.station), -1, np.int64)
+    row[rows] = np.arange(len(rows))
+    shape = (len(rows), n_retries)
+    out = {k: np.zeros(shape) for k in ("retry_u", "delay", "patience", "balk_u")}
+    seed, rep = draws.seed, draws.replication
+    for c, cls in enumerate(classes):
+        if cls.retrial is None:
+            continue
+        mine = visit_class[rows] == c
+        for k in np.unique(draws.visit_index[rows[mine]]):
+            at = np.flatnonzero(mine & (draws.visit_index[rows] == k))
+            pos = draws.class_position[rows[at]]
+            n = int(pos.max()) + 1
+            for a in range(n_retries):
+                def u(stream: str) -> np.ndarray:
+                    return stream_uniforms(seed, rep, stream, (c, int(k), a), n)[pos]
+                out["retry_u"][at, a] = u("retrial")
+                out["delay"][at, a] = cls.retrial.delay.quantile(u("retrial_delay"))
+                out["patience"][at, a] = (cls.patience.quantile(u("retrial_patience"))
+                                          if cls.patience is not None else np.inf)
+                out["balk_u"][at, a] = u("retrial_balking")
+    return RetrialDraws(row=row, n_retries=n_retries, **out)
+
+
+def initial_retries(scenario: schema.Scenario) -> int:
+    """How many retries per visit to draw first: enough for every capped class, else 8."""
+    caps = [c.retrial.max_attempts for c in scenario.classes.values() if c.retrial is not None]
+    if not caps:
+        return 0
+    if any(m is None for m in caps):
+        return 8
+    return max(1, max(caps) - 1)
