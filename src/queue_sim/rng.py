@@ -433,10 +433,10 @@ def retrial_draws(scenario: schema.Scenario, draws: Draws, n_retries: int) -> Re
 
 
 def initial_retries(scenario: schema.Scenario) -> int:
-    """How many retries per visit to draw first: enough for every capped class, else 8."""
+    """How many retries per visit to draw first: enough for every capped class, else 16."""
     caps = [c.retrial.max_attempts for c in scenario.classes.values() if c.retrial is not None]
     if not caps:
         return 0
     if any(m is None for m in caps):
-        return 8
+        return 16
     return max(1, max(caps) - 1)
