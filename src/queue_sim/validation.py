@@ -192,7 +192,7 @@ def _contact_cases() -> list[Case]:
         "M/M/1 retrial", "M/M/1 without waiting room, blocked customers retry at rate 1 "
         "(7.14)",
         one_station(1, {"a": poisson_class(0.6, exp(1.0), retrial={
-            "probability": 1.0, "delay": exp(1.0), "on": ["lost"]})}, capacity=0),
+            "probability": 1.0, "delay": exp(1.0), "when": ["lost"]})}, capacity=0),
         [system("retried_share", r.blocking_probability),
          system("mean_retry_time", r.mean_orbit_time),
          system("retrials_per_customer", r.mean_retrials),

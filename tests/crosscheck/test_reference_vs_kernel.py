@@ -191,7 +191,7 @@ EXTRAS = {
             "escalation": {"to": "till", "after": 2, "probability": 0.5,
                            "delay": {"kind": "deterministic", "value": 1}}}}),
         ("classes.a.retrial", {"probability": 0.6, "delay": {"kind": "exponential", "mean": 2},
-                               "on": ["abandoned", "balked"]}),
+                               "when": ["abandoned", "balked"]}),
         ("classes.b.retrial", {"probability": 0.5, "max_attempts": 3,
                                "delay": {"kind": "deterministic", "value": 1.0}})]),
 }
@@ -330,7 +330,7 @@ def scenarios(draw_):  # noqa: ANN001, ANN201 - hypothesis strategy
         if draw_(st.integers(0, 2)) == 0:
             cls["retrial"] = {"probability": draw_(st.floats(0, 1)),
                               "delay": draw_(CONTINUOUS),
-                              "on": draw_(st.lists(st.sampled_from(["abandoned", "balked",
+                              "when": draw_(st.lists(st.sampled_from(["abandoned", "balked",
                                                                     "lost"]),
                                                    min_size=1, max_size=3, unique=True))}
             if draw_(st.booleans()):

@@ -96,7 +96,7 @@ def test_handle_time_cap_and_repeat_extra(tmp_path, engine):
 def test_retrial_after_blocking(tmp_path, engine):
     # no waiting room: B (1) finds the server busy (A 0-3), retries 1.5 later at 2.5, is lost
     # again, retries at 4 and is served 4-7.  C has at most 2 attempts: lost at 1.2 and 2.7.
-    retry = {"probability": 1.0, "delay": fixed(1.5), "on": ["lost"]}
+    retry = {"probability": 1.0, "delay": fixed(1.5), "when": ["lost"]}
     sc = build(tmp_path, {
         "a": {"at": [0, 1], "service": fixed(3), "retrial": retry},
         "c": {"at": [1.2], "service": fixed(3), "retrial": {**retry, "max_attempts": 2}},
@@ -117,7 +117,7 @@ def test_retrial_after_abandonment_keeps_fifo_order(tmp_path, engine):
     sc = build(tmp_path, {
         "a": {"at": [0], "service": fixed(4)},
         "b": {"at": [1], "service": fixed(1), "patience": fixed(1),
-              "retrial": {"probability": 1.0, "delay": fixed(1.5), "on": ["abandoned"]}},
+              "retrial": {"probability": 1.0, "delay": fixed(1.5), "when": ["abandoned"]}},
         "c": {"at": [1.2], "service": fixed(4)},
     })
     t = run(sc, engine)
@@ -133,7 +133,7 @@ def test_abandoned_without_retrial_rule_leaves(tmp_path, engine):
     sc = build(tmp_path, {
         "a": {"at": [0], "service": fixed(4)},
         "b": {"at": [1], "service": fixed(1), "patience": fixed(1),
-              "retrial": {"probability": 1.0, "delay": fixed(1.5), "on": ["lost"]}},
+              "retrial": {"probability": 1.0, "delay": fixed(1.5), "when": ["lost"]}},
     })
     t = run(sc, engine)
     assert t.outcome.tolist() == [S, A]

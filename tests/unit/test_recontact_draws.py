@@ -146,8 +146,8 @@ def test_resolution_and_complaints_at_one_station_are_refused():
 
 def test_bad_retrial_sections_name_the_field():
     for retrial, key in (({"probability": 0.5}, "classes.case.retrial.delay"),
-                         ({"probability": 0.5, "delay": exp(1), "on": ["blocked"]},
-                          "classes.case.retrial.on.0"),
+                         ({"probability": 0.5, "delay": exp(1), "when": ["blocked"]},
+                          "classes.case.retrial.when.0"),
                          ({"probability": 0.5, "delay": exp(1), "max_attempts": 0},
                           "classes.case.retrial.max_attempts")):
         with pytest.raises(ConfigError) as info:

@@ -42,7 +42,7 @@ def test_contact_metrics_of_a_traced_escalation(tmp_path):
 def test_retry_metrics_of_a_traced_retrial(tmp_path):
     # test_retrial_after_blocking: B lost at 1 and 2.5, in at 4 (2 retries, 3 in orbit);
     # C lost at 1.2 and 2.7 (1 retry, 1.5 between its attempts); A never retries
-    retry = {"probability": 1.0, "delay": fixed(1.5), "on": ["lost"]}
+    retry = {"probability": 1.0, "delay": fixed(1.5), "when": ["lost"]}
     sc = build(tmp_path, {
         "a": {"at": [0, 1], "service": fixed(3), "retrial": retry},
         "c": {"at": [1.2], "service": fixed(3), "retrial": {**retry, "max_attempts": 2}},

@@ -251,7 +251,7 @@ class Retrial(Frozen):
                                             "in time_unit")
     max_attempts: int | None = Field(default=None, ge=1, description="attempts at one visit, "
                                      "the first included; default: unlimited")
-    on: list[Literal["abandoned", "balked", "lost"]] = Field(
+    when: list[Literal["abandoned", "balked", "lost"]] = Field(
         default_factory=lambda: ["abandoned", "balked", "lost"], min_length=1,
         description="which failed attempts are retried: abandoned (patience ran out), balked, "
                     "lost (queue full)")

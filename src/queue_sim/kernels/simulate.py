@@ -101,7 +101,7 @@ def prepare(scenario: schema.Scenario, draws: Draws) -> KernelInputs:
         row["max_queue"] = -1
         row["retry_max"] = -1
         if spec.retrial is not None:
-            row["retry_on"] = sum(1 << int(Outcome[name.upper()]) for name in spec.retrial.on)
+            row["retry_on"] = sum(1 << int(Outcome[name.upper()]) for name in spec.retrial.when)
             if spec.retrial.max_attempts is not None:
                 row["retry_max"] = spec.retrial.max_attempts
             retry_probability[c] = spec.retrial.probability

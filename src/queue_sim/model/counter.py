@@ -252,7 +252,7 @@ class ServiceSystem:
         retries this outcome (and has attempts left), otherwise leave with it."""
         rule = self.scenario_class(v).retrial
         attempt = self.trace.n_attempts[v] - 1
-        if (rule is not None and outcome.name.lower() in rule.on
+        if (rule is not None and outcome.name.lower() in rule.when
                 and (rule.max_attempts is None or attempt + 1 < rule.max_attempts)):
             retry_u, delay, _, _ = self.retries(v, attempt)
             if retry_u < rule.probability:
