@@ -222,7 +222,8 @@ class Resolution(Frozen):
                                 "capped and does not raise q")
     recontact: Recontact | None = Field(default=None, description="what unresolved customers "
                                         "do next; default: they defect")
-    escalation: Escalation | None = None
+    escalation: Escalation | None = Field(default=None, description="after repeated failures, "
+                                          "go to another station instead; default: never")
 
     @model_validator(mode="after")
     def _one_probability(self) -> Resolution:
