@@ -27,3 +27,30 @@ def test_study_360_smoke(tmp_path):
                  "boundary_map", "timeline", "bystander_delays"):
         assert (out / f"{name}.png").stat().st_size > 0
         assert (out / f"{name}.csv").exists()
+
+
+def test_study_first_time_smoke(tmp_path):
+    out = tmp_path / "study_first_time"
+    subprocess.run([sys.executable, str(ROOT / "experiments/study_first_time/study.py"),
+                    "--smoke", "--engine", "simpy", "--workers", "1", "--out", str(out)],
+                   check=True, cwd=ROOT, capture_output=True)
+    reps = pd.read_csv(out / "replications.csv")
+    single = reps[reps["experiment"] == "single"]
+    capped = single[single["cap"] == 2.0].set_index("replication")
+    free = single[single["cap"].isna()].set_index("replication")
+    # common random numbers and q increasing in s: a cap can only add failed contacts, so no
+    # customer needs fewer contacts, and every replication shows at least as many per case
+    assert (capped["contacts_per_resolved_case"] >= free["contacts_per_resolved_case"]).all()
+    assert (capped["first_contact_resolution"] < free["first_contact_resolution"]).all()
+    tiers = reps[reps["experiment"] == "tiers"]
+    assert set(tiers["policy"]) == {"A status quo", "B expertise first", "C open routing",
+                                    "D AHT cap"}
+    # open routing sends every failure to the expert desk: nobody goes public
+    assert (tiers.loc[tiers["policy"] == "C open routing", "public_escalations_per_1000"]
+            == 0).all()
+    analytic = pd.read_csv(out / "analytic_single.csv")
+    assert (analytic["work_per_resolved_case"] > 0).all()
+    assert (out / "break_even.csv").exists()
+    for name in ("cost_vs_cap", "tier_policies"):
+        assert (out / f"{name}.png").stat().st_size > 0
+        assert (out / f"{name}.csv").exists()

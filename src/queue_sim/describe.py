@@ -1,7 +1,9 @@
 """Scenarios in words: what ``queue-sim check`` prints, and the field list of ``--explain``.
 
 The load figures are first-order (offered load / servers) so that a config can be sanity-checked
-instantly, before any simulation.  Imports config only; never simpy, numba or the runner.
+instantly, before any simulation; for classes with re-contacts (``resolution``) the visits and
+work per customer are averaged over drawn visit plans (``PLAN_SAMPLE`` customers, seed 0), which
+needs no simulation either.  Imports config and rng only; never simpy, numba or the runner.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from queue_sim.config import distributions, schema
+from queue_sim.rng import NO_STATION, _visit_plans
+
+PLAN_SAMPLE = 20_000
 
 POLICY_TEXT = {
     "remake_only": "complaints take no manager time; the remake rejoins the queue",
@@ -128,21 +133,41 @@ def expected_visits(scenario: schema.Scenario, cls: schema.CustomerClass
     return visits, remakes
 
 
+def planned_visits(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(visits, remakes, work) per customer at each station, averaged over ``PLAN_SAMPLE``
+    drawn visit plans: re-contacts, escalations and capped handle times included exactly as
+    the engines will meet them (retries after abandonment are not: they depend on queues)."""
+    n = PLAN_SAMPLE
+    plans = _visit_plans(scenario, cls, cidx, n, seed=0, rep=0)
+    station, rework = plans["station"], plans["is_rework"].astype(bool)
+    real = station != NO_STATION
+    size = len(scenario.station_names)
+    count = lambda mask, w=None: np.bincount(  # noqa: E731
+        station[mask], weights=None if w is None else w[mask], minlength=size) / n
+    return (count(real & ~rework), count(real & rework),
+            count(real, plans["service_time"]))
+
+
 def station_loads(scenario: schema.Scenario) -> list[StationLoad]:
     """Offered load and utilisation of every station (see ``StationLoad``)."""
     names = scenario.station_names
     load, peak = np.zeros(len(names)), np.zeros(len(names))
     handling = np.zeros(2)  # manager-time per time unit spent on complaints (mean, peak)
-    for cls in scenario.classes.values():
+    for cidx, cls in enumerate(scenario.classes.values()):
         mean_rate, peak_rate = arrival_rates(scenario, cls)
-        visits, remakes = expected_visits(scenario, cls)
-        work = np.zeros(len(names))
-        for sname, dist in cls.service.items():
-            work[names.index(sname)] += visits[names.index(sname)] * dist.moments()[0]
+        if cls.resolution:
+            visits, remakes, work = planned_visits(scenario, cls, cidx)
+        else:
+            visits, remakes = expected_visits(scenario, cls)
+            work = np.zeros(len(names))
+            for sname, dist in cls.service.items():
+                work[names.index(sname)] += visits[names.index(sname)] * dist.moments()[0]
         if cls.complaints is not None and cls.complaints.probability > 0:
             c = names.index(scenario.complaint_station(cls))
             remake_dist = cls.complaints.rework_service or cls.service[names[c]]
-            work[c] += remakes[c] * remake_dist.moments()[0]
+            if not cls.resolution:
+                work[c] += remakes[c] * remake_dist.moments()[0]
             n_complaints = cls.complaints.probability * (visits[c] + remakes[c])
             handling += (np.array([mean_rate, peak_rate]) * n_complaints
                          * cls.complaints.handling.moments()[0])
@@ -223,6 +248,7 @@ def describe(scenario: schema.Scenario, path: str | None = None) -> list[str]:
                          f"{scenario.complaint_station(cls)}, handling {_dist(c.handling)}, "
                          f"remake {'yes' if c.rework else 'no'}"
                          + (" (priority)" if c.rework and c.rework_priority else ""))
+        lines += _contact_lines(cls)
     lines.append("Staff:")
     if not scenario.staff.managers:
         lines.append("  no managers; clerks only")
@@ -306,6 +332,35 @@ def _population_lines(scenario: schema.Scenario) -> list[str]:
              f"without problem"]
     lines.append("  the load figures below use the population's average visits and count "
                  "only reported wrong orders as complaints (the base changes over the days)")
+    return lines
+
+
+def _contact_lines(cls: schema.CustomerClass) -> list[str]:
+    """Resolution, re-contact, escalation and retrial rules of a class, one line each."""
+    lines = []
+    for sname, res in (cls.resolution or {}).items():
+        q = (f"q = {res.probability:g}" if res.curve is None else
+             f"q(s) {_dist(res.curve)}")
+        text = f"    resolution at {sname}: {q}"
+        if res.handle_time_cap is not None:
+            text += f", handle time capped at {res.handle_time_cap:g}"
+        if res.repeat_extra:
+            text += f", repeats take {res.repeat_extra:g} longer"
+        if res.recontact is not None:
+            text += (f"; unresolved: back with probability {res.recontact.probability:g} "
+                     f"after {_dist(res.recontact.delay)}")
+        else:
+            text += "; unresolved customers defect"
+        if res.escalation is not None:
+            e = res.escalation
+            text += (f"; after {e.after} failure(s) escalate to {e.to} with probability "
+                     f"{e.probability:g}")
+        lines.append(text)
+    if cls.retrial is not None:
+        r = cls.retrial
+        tries = "unlimited" if r.max_attempts is None else f"at most {r.max_attempts}"
+        lines.append(f"    retrial: when {', '.join(r.when)}, retry with probability "
+                     f"{r.probability:g} after {_dist(r.delay)} ({tries} attempts)")
     return lines
 
 

@@ -2,8 +2,11 @@
 
 ``draw(scenario, seed, replication)`` returns ``Draws``: the arrival time of every customer and
 a *visit plan* for each (station, service time, patience, balking uniform, whether the order
-goes wrong, complaint handling time, whether the visit is a remake).  Both engines only read it,
-so customer i of replication r meets the same numbers whatever the policy or engine.
+goes wrong, complaint handling time, whether the visit is a remake; whether the contact
+resolves the case, and for a repeat or escalated contact the delay before it).  Both engines only
+read it, so customer i of replication r meets the same numbers whatever the policy or engine.
+Retrials are dynamic (whether an attempt fails depends on the queue), so their numbers are
+pre-drawn per visit and attempt (``retrial_draws``), keyed ``(class, visit, attempt)``.
 
 Streams are keyed, never shared: the uniforms of stream ``s``, class ``c``, visit ``k`` come
 from ``SeedSequence(seed, spawn_key=(r, s, c, block, k))`` in blocks of ``BLOCK`` customers, so
@@ -30,7 +33,10 @@ STREAMS = ("arrival", "batch", "routing", "service", "patience", "balking", "com
            "handling", "uptime", "repair", "vacation",
            # population layer (queue_sim.population): keyed by (day, customer id)
            "population_day", "population_visit", "population_time", "population_retention",
-           "population_word_of_mouth", "population_new")
+           "population_word_of_mouth", "population_new",
+           # re-contacts and retrials
+           "resolution", "recontact", "recontact_delay", "escalation", "retrial",
+           "retrial_delay", "retrial_patience", "retrial_balking")
 BLOCK = 1 << 16
 NO_STATION = -1
 
@@ -81,6 +87,31 @@ class Draws:
     horizon: float                # arrivals stop here (time of last arrival for counts)
     seed: int
     replication: int
+    # re-contacts (default: none); a repeat contact starts delay_before after the previous
+    # visit of the customer ended
+    delay_before: np.ndarray | None = None    # float64[v]
+    is_recontact: np.ndarray | None = None    # bool[v]  a repeat (or escalated) contact
+    is_escalation: np.ndarray | None = None   # bool[v]  escalated to another station
+    is_unresolved: np.ndarray | None = None   # bool[v]  the contact does not resolve the case
+    visit_index: np.ndarray | None = None     # int64[v] k: the customer's k-th visit
+    class_position: np.ndarray | None = None  # int64[v] the customer's index in its class
+
+    def __post_init__(self) -> None:
+        v = len(self.station)
+        for name, dtype in (("delay_before", float), ("is_recontact", bool),
+                            ("is_escalation", bool), ("is_unresolved", bool)):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, np.zeros(v, dtype))
+        if self.visit_index is None:  # visit k of customer i, and i within its class
+            starts = np.repeat(self.visit_ptr[:-1], np.diff(self.visit_ptr))
+            object.__setattr__(self, "visit_index", np.arange(v, dtype=np.int64) - starts)
+        if self.class_position is None:
+            position = np.zeros(len(self.class_idx), np.int64)
+            for c in np.unique(self.class_idx):
+                at = self.class_idx == c
+                position[at] = np.arange(int(at.sum()))
+            object.__setattr__(self, "class_position",
+                               np.repeat(position, np.diff(self.visit_ptr)))
 
     @property
     def n_customers(self) -> int:
@@ -168,6 +199,8 @@ def _visit_plans(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int
     """Plan every visit of ``n`` customers of one class, one visit index at a time.
 
     A visit whose order goes wrong (with rework) is followed by a remake at the same station;
+    a contact that does not resolve the case (``resolution``) is followed by an escalated
+    contact, a repeat contact at the same station, or nothing (the customer defects);
     otherwise the route or routing decides the next station.  ``uniforms`` supplies the random
     numbers (default: ``keyed_uniforms``, customers numbered in arrival order).  Returns
     per-customer visit columns as (n, K) arrays with NO_STATION after the last visit.
@@ -179,6 +212,7 @@ def _visit_plans(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int
     max_visits = scenario.run.max_visits
     comp = cls.complaints
     comp_station = sidx[scenario.complaint_station(cls)] if comp else NO_STATION
+    resolution = {sidx[name]: res for name, res in (cls.resolution or {}).items()}
     if cls.route is not None:
         route = np.array([sidx[s] for s in cls.route], dtype=np.int64)
     elif cls.routing is not None:
@@ -193,13 +227,17 @@ def _visit_plans(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int
 
     columns: dict[str, list[np.ndarray]] = {k: [] for k in (
         "station", "service_time", "patience", "balk_u", "is_wrong", "handling_time",
-        "is_rework")}
+        "is_rework", "delay_before", "is_recontact", "is_escalation", "is_unresolved")}
     station = np.full(n, route[0] if route is not None else sidx[cls.routing.start],
                       dtype=np.int64)
     position = np.zeros(n, dtype=np.int64)
     rework = np.zeros(n, dtype=bool)
     # balking uniforms are read only by a join_probability rule: skip the stream otherwise
     uses_balk_u = cls.balking is not None and cls.balking.join_probability is not None
+    delay = np.zeros(n)                      # before the current visit
+    recontact = np.zeros(n, dtype=bool)      # the current visit is a repeat contact
+    escalated = np.zeros(n, dtype=bool)      # ... escalated from another station
+    streak = np.zeros(n, dtype=np.int64)     # consecutive unresolved contacts at this station
     for k in range(max_visits):
         active = station != NO_STATION
         all_active = bool(active.all())
@@ -225,6 +263,11 @@ def _visit_plans(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int
                        else np.where(at, transform(dist, u_service, at), service))
         if comp is not None and comp.rework_service is not None:
             service[rework] = comp.rework_service.quantile(u_service[rework])
+        unresolved = np.zeros(n, dtype=bool)
+        if resolution:
+            service, unresolved = _resolve(resolution, station, service, recontact & active,
+                                           u("resolution"))
+            unresolved &= active
         patience = (transform(cls.patience, u("patience"), None if all_active else active)
                     if cls.patience is not None else np.full(n, np.inf))
         wrong = np.zeros(n, dtype=bool)
@@ -237,12 +280,17 @@ def _visit_plans(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int
                          ("patience", patience), ("balk_u", balk_u),
                          ("is_wrong", wrong if all_active else wrong & active),
                          ("handling_time", handling),
-                         ("is_rework", rework if all_active else rework & active)):
+                         ("is_rework", rework if all_active else rework & active),
+                         ("delay_before", delay),
+                         ("is_recontact", recontact if all_active else recontact & active),
+                         ("is_escalation", escalated if all_active else escalated & active),
+                         ("is_unresolved", unresolved)):
             columns[key].append(np.where(active, col, NO_STATION)
                                 if key == "station" and not all_active else col)
-        # where next: a remake, the next stop on the route, or a routing draw
+        # where next: a remake, a repeat or escalated contact, the next stop on the route, or
+        # a routing draw
         remake = wrong & active & (comp is not None and comp.rework)
-        moves = active & ~remake
+        moves = active & ~remake & ~unresolved
         nxt = np.full(n, NO_STATION, dtype=np.int64)
         if route is not None:
             position = np.where(moves, position + 1, position)
@@ -257,6 +305,33 @@ def _visit_plans(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int
         if comp is not None and not comp.rework:
             nxt[wrong & active] = NO_STATION
         nxt[remake] = station[remake]
+        delay = np.zeros(n)
+        recontact = np.zeros(n, dtype=bool)
+        escalated = np.zeros(n, dtype=bool)
+        if unresolved.any():
+            streak = np.where(unresolved, streak + 1, 0)
+            u_recontact, u_escalation = u("recontact"), u("escalation")
+            u_delay = u("recontact_delay")
+            for s, res in resolution.items():
+                failed = unresolved & (station == s)
+                esc = np.zeros(n, dtype=bool)
+                if res.escalation is not None:
+                    e = res.escalation
+                    esc = failed & (streak >= e.after) & (u_escalation < e.probability)
+                    nxt[esc] = sidx[e.to]
+                    delay[esc] = (e.delay or res.recontact.delay).quantile(u_delay[esc])
+                    escalated |= esc
+                again = failed & ~esc
+                if res.recontact is not None:
+                    again &= u_recontact < res.recontact.probability
+                    nxt[again] = s
+                    delay[again] = res.recontact.delay.quantile(u_delay[again])
+                else:
+                    again[:] = False
+                recontact |= esc | again
+            streak = np.where(escalated, 0, streak)
+        else:
+            streak[:] = 0
         station, rework = nxt, remake
     else:
         if (station != NO_STATION).any():
@@ -268,6 +343,23 @@ def _visit_plans(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int
                 for k in columns}
     return {k: v[0][:, None] if len(v) == 1 else np.stack(v, axis=1)
             for k, v in columns.items()}
+
+
+def _resolve(resolution: dict[int, schema.Resolution], station: np.ndarray,
+             service: np.ndarray, is_repeat: np.ndarray, u: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Handle times after the cap (plus a repeat contact's extra) and which contacts fail to
+    resolve: ``u >= q(capped handle time)``, one uniform per contact."""
+    service = service.copy()
+    unresolved = np.zeros(len(service), dtype=bool)
+    for s, res in resolution.items():
+        at = station == s
+        handle = service[at]
+        if res.handle_time_cap is not None:
+            handle = np.minimum(handle, res.handle_time_cap)
+        unresolved[at] = u[at] >= res.probability_at(handle)
+        service[at] = handle + np.where(is_repeat[at], res.repeat_extra, 0.0)
+    return service, unresolved
 
 
 def draw(scenario: schema.Scenario, seed: int, replication: int) -> Draws:
@@ -342,7 +434,11 @@ def assemble(scenario: schema.Scenario, parts: list[tuple[np.ndarray, dict[str, 
                  balk_u=flat["balk_u"], is_wrong=flat["is_wrong"].astype(bool, copy=False),
                  handling_time=flat["handling_time"],
                  is_rework=flat["is_rework"].astype(bool, copy=False), horizon=float(horizon),
-                 seed=seed, replication=replication)
+                 seed=seed, replication=replication,
+                 delay_before=flat["delay_before"].astype(float, copy=False),
+                 is_recontact=flat["is_recontact"].astype(bool, copy=False),
+                 is_escalation=flat["is_escalation"].astype(bool, copy=False),
+                 is_unresolved=flat["is_unresolved"].astype(bool, copy=False))
 
 
 def _merge_classes(parts: list[tuple[np.ndarray, dict[str, np.ndarray]]], limit: int | None
@@ -374,3 +470,68 @@ def _merge_classes(parts: list[tuple[np.ndarray, dict[str, np.ndarray]]], limit:
             row += len(col)
         stacked[key] = merged[order]
     return times[order], classes[order], stacked
+
+
+# ---------------------------------------------------------------------------------------------
+# Retrials
+
+
+@dataclass(frozen=True)
+class RetrialDraws:
+    """Pre-drawn numbers of retries: for visit ``v`` with ``row[v] = r >= 0`` and its failed
+    attempt ``a`` (0 = the first), ``retry_u[r, a]`` decides whether it tries again,
+    ``delay[r, a]`` is the time until attempt ``a + 1``, whose patience and balking uniform are
+    ``patience[r, a]`` and ``balk_u[r, a]``.  ``n_retries`` columns are drawn; a run that needs
+    more asks for a longer draw, which starts with the same numbers (keyed by attempt)."""
+
+    row: np.ndarray        # int64[v]: -1 where the class never retries
+    n_retries: int
+    retry_u: np.ndarray    # float64[R, n_retries]
+    delay: np.ndarray
+    patience: np.ndarray
+    balk_u: np.ndarray
+
+
+def retrial_draws(scenario: schema.Scenario, draws: Draws, n_retries: int) -> RetrialDraws:
+    """The first ``n_retries`` retries of every visit of a class with a ``retrial`` section.
+
+    Streams are keyed ``(class, visit index, attempt)`` and indexed by the customer's position
+    in its class, like the visit plan, so a customer's retries never depend on others.
+    """
+    classes = list(scenario.classes.values())
+    has_retrial = np.array([c.retrial is not None for c in classes], dtype=bool)
+    visit_class = np.repeat(draws.class_idx, np.diff(draws.visit_ptr))
+    rows = np.flatnonzero(has_retrial[visit_class] & ~draws.is_rework) if len(visit_class) \
+        else np.empty(0, np.int64)
+    row = np.full(len(draws.station), -1, np.int64)
+    row[rows] = np.arange(len(rows))
+    shape = (len(rows), n_retries)
+    out = {k: np.zeros(shape) for k in ("retry_u", "delay", "patience", "balk_u")}
+    seed, rep = draws.seed, draws.replication
+    for c, cls in enumerate(classes):
+        if cls.retrial is None:
+            continue
+        mine = visit_class[rows] == c
+        for k in np.unique(draws.visit_index[rows[mine]]):
+            at = np.flatnonzero(mine & (draws.visit_index[rows] == k))
+            pos = draws.class_position[rows[at]]
+            n = int(pos.max()) + 1
+            for a in range(n_retries):
+                def u(stream: str) -> np.ndarray:
+                    return stream_uniforms(seed, rep, stream, (c, int(k), a), n)[pos]
+                out["retry_u"][at, a] = u("retrial")
+                out["delay"][at, a] = cls.retrial.delay.quantile(u("retrial_delay"))
+                out["patience"][at, a] = (cls.patience.quantile(u("retrial_patience"))
+                                          if cls.patience is not None else np.inf)
+                out["balk_u"][at, a] = u("retrial_balking")
+    return RetrialDraws(row=row, n_retries=n_retries, **out)
+
+
+def initial_retries(scenario: schema.Scenario) -> int:
+    """How many retries per visit to draw first: enough for every capped class, else 16."""
+    caps = [c.retrial.max_attempts for c in scenario.classes.values() if c.retrial is not None]
+    if not caps:
+        return 0
+    if any(m is None for m in caps):
+        return 16
+    return max(1, max(caps) - 1)

@@ -6,9 +6,11 @@ Events are processed in order of the key ``(time, priority, sequence)``:
 
 * ``priority`` is the event kind, in this order: ``END_SERVICE`` (0), ``END_HANDLING`` (1),
   ``STAFF`` (2: shift changes, breakdowns, repairs, vacation ends), ``ABANDON`` (3),
-  ``ARRIVAL`` (4).  Releases go before seizes, so a customer arriving just as a server frees
-  up finds it free, and a customer whose patience ends at the very moment a server frees up
-  is served, not lost.
+  ``ARRIVAL`` (4), ``RECONTACT`` (5: a customer back from the orbit, i.e. a re-contact after
+  an unresolved contact, an escalated contact, or a retry after a failed attempt).  Releases
+  go before seizes, so a customer arriving just as a server frees up finds it free, and a
+  customer whose patience ends at the very moment a server frees up is served, not lost; new
+  customers go before returning ones at the same instant.
 * ``sequence`` is the order in which the events were scheduled (SimPy's event id).
 
 Within one event, work is done in a fixed order: the state change, then dispatching free
@@ -38,6 +40,7 @@ class Priority(IntEnum):
     STAFF = 2
     ABANDON = 3
     ARRIVAL = 4
+    RECONTACT = 5
 
 
 class Outcome(IntEnum):
@@ -48,6 +51,7 @@ class Outcome(IntEnum):
     BALKED = 2      # refused to join a queue
     LOST = 3        # found the waiting room full
     UNFINISHED = 4  # still in the system when the simulation stopped (no server came back)
+    DEFECTED = 5    # its last contact did not resolve the case and it gave up (no re-contact)
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,12 @@ class Trace:
     handling_started_at: np.ndarray
     handling_ended_at: np.ndarray
     handler: np.ndarray
+    service_time: np.ndarray     # planned work of the visit (copied from the plan)
+    is_recontact: np.ndarray     # a repeat contact after an unresolved one (plan)
+    is_escalation: np.ndarray    # a contact escalated to another station (plan)
+    is_unresolved: np.ndarray    # the contact does not resolve the case (plan)
+    n_attempts: np.ndarray       # attempts at this visit (retrials); 0 = never reached
+    first_queued_at: np.ndarray  # when the first attempt reached the station
     # staff (global staff index)
     busy_time: np.ndarray
     handling_time: np.ndarray
@@ -107,15 +117,24 @@ class Trace:
     ARRAYS = ("class_idx", "arrived_at", "left_at", "outcome", "acknowledged_at", "visit_ptr",
               "station", "is_rework", "queued_at", "service_started_at", "service_ended_at",
               "server", "n_preemptions", "complained", "handling_started_at",
-              "handling_ended_at", "handler", "busy_time", "handling_time", "on_duty_time",
-              "queue_area", "system_area")
+              "handling_ended_at", "handler", "service_time", "is_recontact", "is_escalation",
+              "is_unresolved", "n_attempts", "first_queued_at", "busy_time", "handling_time",
+              "on_duty_time", "queue_area", "system_area")
 
     @classmethod
     def empty(cls, n_customers: int, visit_ptr: np.ndarray, station: np.ndarray,
-              is_rework: np.ndarray, n_staff: int, n_stations: int, **context) -> Trace:
-        """Preallocate a trace for the given plan; every time starts as NaN."""
+              is_rework: np.ndarray, n_staff: int, n_stations: int, *,
+              service_time: np.ndarray | None = None, is_recontact: np.ndarray | None = None,
+              is_escalation: np.ndarray | None = None, is_unresolved: np.ndarray | None = None,
+              **context) -> Trace:
+        """Preallocate a trace for the given plan; every time starts as NaN.  The plan columns
+        (``service_time`` and the contact flags) are copied; they default to 0 / False."""
         v = len(station)
         nan = lambda k: np.full(k, np.nan)  # noqa: E731
+
+        def plan(values: np.ndarray | None, dtype: type) -> np.ndarray:
+            return np.zeros(v, dtype) if values is None else np.asarray(values, dtype).copy()
+
         return cls(
             class_idx=np.zeros(n_customers, np.int64), arrived_at=nan(n_customers),
             left_at=nan(n_customers), outcome=np.full(n_customers, Outcome.UNFINISHED, np.int64),
@@ -124,7 +143,10 @@ class Trace:
             service_started_at=nan(v), service_ended_at=nan(v), server=np.full(v, -1, np.int64),
             n_preemptions=np.zeros(v, np.int64), complained=np.zeros(v, bool),
             handling_started_at=nan(v), handling_ended_at=nan(v),
-            handler=np.full(v, -1, np.int64), busy_time=np.zeros(n_staff),
+            handler=np.full(v, -1, np.int64), service_time=plan(service_time, float),
+            is_recontact=plan(is_recontact, bool), is_escalation=plan(is_escalation, bool),
+            is_unresolved=plan(is_unresolved, bool), n_attempts=np.zeros(v, np.int64),
+            first_queued_at=nan(v), busy_time=np.zeros(n_staff),
             handling_time=np.zeros(n_staff), on_duty_time=np.zeros(n_staff),
             queue_area=np.zeros(n_stations), system_area=np.zeros(n_stations), **context)
 
@@ -167,7 +189,16 @@ class Trace:
             "wait_time": self.wait_time, "sojourn_time": self.sojourn_time,
             "acknowledged_at": self.acknowledged_at,
             "n_visits": np.diff(self.visit_ptr),
+            "n_contacts": self.contacts_per_customer,
+            "is_resolved": self.outcome == Outcome.SERVED,
         })
+
+    @property
+    def contacts_per_customer(self) -> np.ndarray:
+        """Handled contacts (visits whose service ended) per customer."""
+        handled = (~np.isnan(self.service_ended_at)).astype(float)
+        return np.bincount(self.visit_customer, weights=handled,
+                           minlength=self.n_customers).astype(np.int64)
 
     def visits_frame(self) -> pd.DataFrame:
         """One row per planned station visit (never-reached visits have NaN times)."""
@@ -186,6 +217,9 @@ class Trace:
             "n_preemptions": self.n_preemptions, "complained": self.complained,
             "handling_started_at": self.handling_started_at,
             "handling_ended_at": self.handling_ended_at, "handler": who(self.handler),
+            "service_time": self.service_time, "is_recontact": self.is_recontact,
+            "is_escalation": self.is_escalation, "is_unresolved": self.is_unresolved,
+            "n_attempts": self.n_attempts, "first_queued_at": self.first_queued_at,
         })
 
     def array_fields(self) -> dict[str, np.ndarray]:

@@ -180,7 +180,51 @@ EXTRAS = {
     "manager_vacations": lambda: _counter(
         "queue", "fifo", {"vacations": {"duration": {"kind": "uniform", "low": 0.5,
                                                      "high": 2}, "mode": "single"}}),
+    # re-contacts, escalation and retrials (issue 7)
+    "contact_tiers": lambda: _contact_tiers(),
+    "retrial_no_waiting_room": lambda: {
+        "run": {"horizon": 300},
+        "stations": {"s": {"servers": 1, "capacity": 0}},
+        "classes": {"a": {"arrivals": {"kind": "poisson", "rate": 0.7},
+                          "service": {"s": {"kind": "exponential", "mean": 1}},
+                          "retrial": {"probability": 1.0,
+                                      "delay": {"kind": "exponential", "mean": 0.5}}}}},
+    "recontact_retrial_counter": lambda: _with(_counter("drop_everything", "preemptive"), [
+        ("classes.a.resolution", {"kitchen": {
+            "curve": {"kind": "logistic", "q_max": 0.9, "midpoint": 0.2, "tau": 0.1},
+            "handle_time_cap": 0.4, "repeat_extra": 0.1,
+            "recontact": {"probability": 0.7, "delay": {"kind": "exponential", "mean": 5}},
+            "escalation": {"to": "till", "after": 2, "probability": 0.5,
+                           "delay": {"kind": "deterministic", "value": 1}}}}),
+        ("classes.a.retrial", {"probability": 0.6, "delay": {"kind": "exponential", "mean": 2},
+                               "when": ["abandoned", "balked"]}),
+        ("classes.b.retrial", {"probability": 0.5, "max_attempts": 3,
+                               "delay": {"kind": "deterministic", "value": 1.0}})]),
 }
+
+
+def _contact_tiers() -> dict:
+    """Contact form (impatient callers retry) -> social media -> expert desk (DOMAIN.md 4a)."""
+    exp = lambda m: {"kind": "exponential", "mean": m}  # noqa: E731
+    return {
+        "run": {"horizon": 400, "warmup": 20},
+        "stations": {"form": {"servers": 2, "capacity": 4}, "social": {"servers": 1},
+                     "expert": {"servers": 1}},
+        "classes": {"case": {
+            "arrivals": {"kind": "poisson", "rate": 0.5}, "route": ["form"],
+            "service": {"form": exp(3), "social": exp(1), "expert": exp(5)},
+            "patience": exp(5),
+            "resolution": {
+                "form": {"curve": {"kind": "exponential", "q_max": 0.9, "tau": 3},
+                         "handle_time_cap": 4, "repeat_extra": 0.5,
+                         "recontact": {"probability": 0.8, "delay": exp(20)},
+                         "escalation": {"to": "social", "after": 2, "probability": 0.5}},
+                "social": {"probability": 0.0, "escalation": {
+                    "to": "expert", "probability": 1.0,
+                    "delay": {"kind": "deterministic", "value": 2}}},
+                "expert": {"probability": 0.95,
+                           "recontact": {"probability": 1, "delay": exp(10)}}},
+            "retrial": {"probability": 0.7, "delay": exp(3), "max_attempts": 4}}}}
 
 
 def _with(data: dict, changes: list[tuple[str, object]]) -> dict:
@@ -289,12 +333,42 @@ def scenarios(draw_):  # noqa: ANN001, ANN201 - hypothesis strategy
                 rule["join_probability"] = draw_(st.lists(st.floats(0, 1), min_size=1,
                                                           max_size=4))
             cls["balking"] = rule
-        if draw_(st.booleans()):
+        if draw_(st.integers(0, 2)) == 0:
+            cls["retrial"] = {"probability": draw_(st.floats(0, 1)),
+                              "delay": draw_(CONTINUOUS),
+                              "when": draw_(st.lists(st.sampled_from(["abandoned", "balked",
+                                                                    "lost"]),
+                                                   min_size=1, max_size=3, unique=True))}
+            if draw_(st.booleans()):
+                cls["retrial"]["max_attempts"] = draw_(st.integers(1, 4))
+        has_complaints = draw_(st.booleans())
+        first = cls["route"][0] if "route" in cls else cls["routing"]["start"]
+        if draw_(st.integers(0, 2)) == 0:
+            where = draw_(st.sampled_from(sorted(visited)))
+            res: dict = {"probability": draw_(st.floats(0.3, 1))} if draw_(st.booleans()) else {
+                "curve": {"kind": "exponential", "q_max": draw_(st.floats(0.5, 1)),
+                          "tau": draw_(st.floats(0.2, 2))}}
+            if draw_(st.booleans()):
+                res["handle_time_cap"] = draw_(st.floats(0.2, 3))
+            res["repeat_extra"] = draw_(st.floats(0, 0.5))
+            if draw_(st.booleans()):
+                res["recontact"] = {"probability": draw_(st.floats(0, 0.9)),
+                                    "delay": draw_(CONTINUOUS)}
+            if draw_(st.booleans()):
+                res["escalation"] = {"to": draw_(st.sampled_from(sorted(visited))),
+                                     "after": draw_(st.integers(1, 2)),
+                                     "probability": draw_(st.floats(0, 1)),
+                                     "delay": draw_(CONTINUOUS)}
+            cls["resolution"] = {where: res}
+            if where == first:  # complaints and resolution at one station are refused
+                has_complaints = False
+        if has_complaints:
             any_complaints = True
             comp = {"probability": draw_(st.floats(0.05, 0.4)), "handling": draw_(CONTINUOUS),
                     "rework": draw_(st.booleans()), "rework_priority": draw_(st.booleans())}
-            if draw_(st.booleans()):
-                comp["station"] = draw_(st.sampled_from(sorted(visited)))
+            allowed = sorted(visited - set(cls.get("resolution", {})))
+            if allowed and draw_(st.booleans()):
+                comp["station"] = draw_(st.sampled_from(allowed))
             if draw_(st.integers(0, 2)) == 0:
                 comp["rework_service"] = draw_(CONTINUOUS)
             cls["complaints"] = comp

@@ -9,7 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
+import numpy as np
 from pydantic import Field, PrivateAttr, model_validator
+from scipy import special
 
 from queue_sim.config.distributions import Distribution, Frozen
 from queue_sim.config.population import Population
@@ -141,6 +143,122 @@ class Complaints(Frozen):
         default=None, description="service time of the remake; default: the station's")
 
 
+# ---------------------------------------------------------------------------------------------
+# Resolution, re-contacts, escalation and retrials (DOMAIN.md 1.2, 4, 6)
+
+
+class ExponentialCurve(Frozen):
+    """Quality-speed curve ``q(s) = q_max (1 - exp(-s / tau))``: concave, so every extra minute
+    of handle time buys less resolution (Anand, Pac & Veeraraghavan 2011; DOMAIN.md 6a)."""
+
+    kind: Literal["exponential"] = "exponential"
+    q_max: float = Field(gt=0, le=1, description="resolution probability of a very long contact")
+    tau: float = Field(gt=0, description="handle time scale, in time_unit (q reaches 63% of "
+                                         "q_max at s = tau)")
+
+    def probability(self, s: np.ndarray) -> np.ndarray:
+        return self.q_max * -np.expm1(-np.asarray(s, float) / self.tau)
+
+
+class LogisticCurve(Frozen):
+    """S-shaped quality-speed curve ``q(s) = q_max / (1 + exp(-(s - midpoint) / tau))``: short
+    contacts resolve almost nothing, so cutting handle time can raise the cost per resolved case
+    (DOMAIN.md 6b, case (a))."""
+
+    kind: Literal["logistic"] = "logistic"
+    q_max: float = Field(gt=0, le=1, description="resolution probability of a very long contact")
+    midpoint: float = Field(ge=0, description="handle time at which q = q_max / 2, in time_unit")
+    tau: float = Field(gt=0, description="steepness scale, in time_unit")
+
+    def probability(self, s: np.ndarray) -> np.ndarray:
+        return self.q_max * special.expit((np.asarray(s, float) - self.midpoint) / self.tau)
+
+
+QualityCurve = Annotated[Union[ExponentialCurve, LogisticCurve], Field(discriminator="kind")]
+
+
+class Recontact(Frozen):
+    """What a customer whose contact did not resolve the case does: contact the same station
+    again after a delay (failure demand), or give up and defect."""
+
+    probability: float = Field(ge=0, le=1, description="probability of contacting again after "
+                                                       "an unresolved contact; otherwise the "
+                                                       "customer defects (outcome 'defected')")
+    delay: Distribution = Field(description="time from the end of the unresolved contact to "
+                                            "the next contact, in time_unit")
+
+
+class Escalation(Frozen):
+    """After repeated unresolved contacts at a station, the customer goes to another channel
+    (the contact form, then social media, then an expert desk)."""
+
+    to: str = Field(description="station the escalated contact goes to")
+    after: int = Field(default=1, ge=1, description="consecutive unresolved contacts at this "
+                                                    "station before escalating is possible")
+    probability: float = Field(ge=0, le=1, description="probability of escalating after each "
+                                                       "unresolved contact from the after-th on")
+    delay: Distribution | None = Field(default=None, description="time from the end of the "
+                                       "unresolved contact to the escalated contact, in "
+                                       "time_unit; default: recontact.delay")
+
+
+class Resolution(Frozen):
+    """Whether a contact at a station resolves the customer's case, decided at its end.
+
+    The resolution probability is a constant or a quality-speed curve evaluated on the contact's
+    own handle time (after the cap).  Every draw is made up front from the customer's own
+    uniforms, so a policy change (a cap, another curve) meets the same customers.  Unresolved
+    contacts escalate (``escalation``), re-contact (``recontact``) or defect, in that order.
+    """
+
+    probability: float | None = Field(default=None, ge=0, le=1,
+                                      description="constant resolution probability q")
+    curve: QualityCurve | None = Field(default=None, description="quality-speed curve q(s) of "
+                                       "the contact's handle time s (instead of probability)")
+    handle_time_cap: float | None = Field(default=None, gt=0, description="AHT target: handle "
+                                          "time is min(s, cap), in time_unit, and q is "
+                                          "evaluated at the capped time; default: no cap")
+    repeat_extra: float = Field(default=0.0, ge=0, description="extra handle time of a repeat "
+                                "contact (re-explaining the case), in time_unit; it is not "
+                                "capped and does not raise q")
+    recontact: Recontact | None = Field(default=None, description="what unresolved customers "
+                                        "do next; default: they defect")
+    escalation: Escalation | None = Field(default=None, description="after repeated failures, "
+                                          "go to another station instead; default: never")
+
+    @model_validator(mode="after")
+    def _one_probability(self) -> Resolution:
+        if (self.probability is None) == (self.curve is None):
+            raise ValueError("give exactly one of probability (a constant) or curve")
+        if (self.escalation is not None and self.escalation.delay is None
+                and self.recontact is None):
+            raise ValueError("escalation.delay is required when there is no recontact "
+                             "section to take the delay from")
+        return self
+
+    def probability_at(self, handle_time: np.ndarray) -> np.ndarray:
+        """Resolution probability of contacts with these (capped) handle times."""
+        if self.curve is not None:
+            return self.curve.probability(handle_time)
+        return np.full(np.shape(handle_time), float(self.probability))
+
+
+class Retrial(Frozen):
+    """Customers who abandon, balk or find the queue full try the same station again later
+    (an orbit; the M/M/1 retrial queue of DOMAIN.md 7.14 is a station without waiting room)."""
+
+    probability: float = Field(ge=0, le=1, description="probability of trying again after each "
+                                                       "failed attempt")
+    delay: Distribution = Field(description="time from the failed attempt to the next one, "
+                                            "in time_unit")
+    max_attempts: int | None = Field(default=None, ge=1, description="attempts at one visit, "
+                                     "the first included; default: unlimited")
+    when: list[Literal["abandoned", "balked", "lost"]] = Field(
+        default_factory=lambda: ["abandoned", "balked", "lost"], min_length=1,
+        description="which failed attempts are retried: abandoned (patience ran out), balked, "
+                    "lost (queue full)")
+
+
 class CustomerClass(Frozen):
     """One kind of customer: how they arrive, where they go, how long they take and wait."""
 
@@ -156,6 +274,11 @@ class CustomerClass(Frozen):
     balking: Balking | None = None
     priority: int = Field(default=0, description="smaller is served first (priority disciplines)")
     complaints: Complaints | None = None
+    resolution: dict[str, Resolution] | None = Field(
+        default=None, description="station -> whether its contacts resolve the case, and what "
+                                  "unresolved customers do (re-contact, escalate, defect)")
+    retrial: Retrial | None = Field(default=None, description="retry after abandoning, "
+                                    "balking or finding the queue full; default: leave")
 
     @model_validator(mode="after")
     def _one_route(self) -> CustomerClass:
@@ -167,12 +290,17 @@ class CustomerClass(Frozen):
 
     def stations_visited(self) -> list[str]:
         if self.route is not None:
-            return list(self.route)
-        if self.routing is not None:
+            names = list(self.route)
+        elif self.routing is not None:
             names = [self.routing.start] + list(self.routing.transitions)
             names += [n for nxt in self.routing.transitions.values() for n in nxt]
-            return list(dict.fromkeys(names))
-        return list(self.service)
+        else:
+            return list(self.service)
+        return list(dict.fromkeys(names + self.escalation_targets()))
+
+    def escalation_targets(self) -> list[str]:
+        return [r.escalation.to for r in (self.resolution or {}).values()
+                if r.escalation is not None]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -370,6 +498,7 @@ class Scenario(Frozen):
     def _references(self) -> Scenario:
         stations = list(self.stations)
         for cname, cls in self.classes.items():
+            _check_resolution(cname, cls, stations, self)
             where = "route" if cls.route is not None else "routing" if cls.routing else "service"
             for s in cls.stations_visited():
                 if s not in stations:
@@ -447,3 +576,27 @@ class Scenario(Frozen):
     def complaint_station(self, cls: CustomerClass) -> str:
         assert cls.complaints is not None
         return cls.complaints.station or cls.stations_visited()[0]
+
+
+def _check_resolution(cname: str, cls: CustomerClass, stations: list[str],
+                      scenario: Scenario) -> None:
+    """Resolution specs name stations the class can reach and has service times for; a station
+    does not both resolve cases and take complaints (the two would decide the same visit)."""
+    for sname, res in (cls.resolution or {}).items():
+        key = f"classes.{cname}.resolution"
+        if sname not in stations:
+            raise InvalidField(key, "must name known stations", sname, stations)
+        if sname not in cls.service:
+            raise InvalidField(f"classes.{cname}.service.{sname}", "must give a service-time "
+                               "distribution for every station with a resolution section", None)
+        if res.escalation is not None:
+            target = res.escalation.to
+            if target not in stations:
+                raise InvalidField(f"{key}.{sname}.escalation.to", "must name a known station",
+                                   target, stations)
+            if target not in cls.service:
+                raise InvalidField(f"classes.{cname}.service.{target}", "must give a "
+                                   "service-time distribution for the escalation target", None)
+        if cls.complaints is not None and scenario.complaint_station(cls) == sname:
+            raise InvalidField(f"{key}.{sname}", "must not be the station where the class's "
+                               "orders can go wrong (complaints); use one or the other", sname)

@@ -16,9 +16,10 @@ Every feature of the reference model, and where the two engines are compared on 
 ``configs`` = every ``configs/*.yaml`` (shortened), ``grid`` = the 5 policies x 3 disciplines x 11
 staffing variants, ``extras`` = the hand-written combinations, ``hypothesis`` = 40 random small
 scenarios (all in ``tests/crosscheck/test_reference_vs_kernel.py``), ``edge`` =
-``tests/kernels/test_edge_cases.py``, ``population`` = ``tests/population/test_population.py``
-(a population day's traces are equal record for record, and so are whole population histories
-of ``queue-sim population``, which runs one engine call per day).  Nothing is left unported.
+``tests/kernels/test_edge_cases.py``, ``hand`` = the hand-traced tests of ``tests/model`` run on
+both engines, ``population`` = ``tests/population/test_population.py`` (a population day's
+traces are equal record for record, and so are whole population histories of ``queue-sim
+population``, which runs one engine call per day).  Nothing is left unported.
 
 ================================================  =========  ======  ===========================
 feature                                           reference  kernel  cross-tested in
@@ -39,6 +40,11 @@ vacations: multiple / single (managers too)       yes        yes     grid, extra
 recovery: all five policies                       yes        yes     configs, grid, hypothesis
 acknowledgements by handler or by a clerk        yes        yes     grid, extras, hypothesis
 home, floating and several managers               yes        yes     extras, hypothesis
+resolution: probability, curves, cap, extra time  yes        yes     extras, hypothesis, hand
+re-contacts after a delay; defections             yes        yes     extras, hypothesis, hand
+escalation to another station                     yes        yes     extras, hypothesis, hand
+retrials after abandon / balk / loss; max tries   yes        yes     extras, hypothesis, hand
+retry draws growing on demand (rerun)             yes        yes     edge (test_recontact_edges)
 drain limit; end-of-run advance to the horizon    yes        yes     grid, edge
 time integrals (queue/system area, staff times)   yes        yes     every test above
 the kernel run as Python (NUMBA_DISABLE_JIT=1)    n/a        yes     edge

@@ -22,7 +22,7 @@ from simpy.events import Event
 from queue_sim.config import schema
 from queue_sim.model import policies
 from queue_sim.model.staff import IDLE, StaffMember, build_roster
-from queue_sim.rng import Draws
+from queue_sim.rng import Draws, RetrialDraws, initial_retries, retrial_draws
 from queue_sim.trace import Outcome, Priority, Trace
 
 # Tick priorities sit above SimPy's own URGENT/NORMAL (0/1), so the stop condition, which is a
@@ -56,6 +56,26 @@ class EpisodeDraws:
             n = max(1024, 2 * (k + 1))
             values = self._cache[key] = self._draws.staff_stream(stream, station, server, n)
         return float(values[k])
+
+
+class Retries:
+    """Pre-drawn retry numbers (``rng.retrial_draws``), drawn again twice as long when a visit
+    needs more retries than drawn (the longer draw starts with the same numbers)."""
+
+    def __init__(self, scenario: schema.Scenario, draws: Draws):
+        self._scenario, self._draws = scenario, draws
+        self._table: RetrialDraws | None = None
+        self._n = max(initial_retries(scenario), 1)
+
+    def __call__(self, v: int, a: int) -> tuple[float, float, float, float]:
+        """(retry uniform, delay, next patience, next balking uniform) after attempt ``a``."""
+        if self._table is None or a >= self._table.n_retries:
+            while a >= self._n:
+                self._n *= 2
+            self._table = retrial_draws(self._scenario, self._draws, self._n)
+        t, r = self._table, self._table.row[v]
+        return (float(t.retry_u[r, a]), float(t.delay[r, a]), float(t.patience[r, a]),
+                float(t.balk_u[r, a]))
 
 
 class Station:
@@ -97,9 +117,13 @@ class ServiceSystem:
         self.acknowledge = scenario.recovery.acknowledge
         self.complaints: deque[int] = deque()
         self.episode = EpisodeDraws(draws)
+        self.retries = Retries(scenario, draws)
+        self.classes = list(scenario.classes.values())
         self.trace = Trace.empty(
             draws.n_customers, draws.visit_ptr, draws.station, draws.is_rework,
             n_staff=len(self.staff), n_stations=len(self.stations),
+            service_time=draws.service_time, is_recontact=draws.is_recontact,
+            is_escalation=draws.is_escalation, is_unresolved=draws.is_unresolved,
             warmup=scenario.run.warmup, horizon=draws.horizon, ended_at=0.0,
             station_names=scenario.station_names, class_names=scenario.class_names,
             staff=roster)
@@ -165,20 +189,28 @@ class ServiceSystem:
         self.join(self.draws.visit_ptr[i])
 
     def join(self, v: int) -> None:
-        """Visit ``v`` reaches its station: balk, be lost, or queue (and maybe be served)."""
+        """An attempt of visit ``v`` reaches its station: balk, be lost, or queue (and maybe be
+        served).  A retry (attempt a >= 1) uses that attempt's patience and balking draws."""
         d, t = self.draws, self.trace
         i, s = self.customer_of[v], d.station[v]
         st = self.stations[s]
         now = self.env.now
+        attempt = t.n_attempts[v]
+        t.n_attempts[v] = attempt + 1
+        if attempt == 0:
+            t.first_queued_at[v] = now
+            patience, balk_u = d.patience[v], d.balk_u[v]
+        else:
+            _, _, patience, balk_u = self.retries(v, attempt - 1)
         t.queued_at[v] = now
         self.remaining[v] = d.service_time[v]
         if not d.is_rework[v] and st.free_server() is None:
             if st.spec.capacity is not None and st.n_waiting >= st.spec.capacity:
                 self.state[v] = GONE
-                return self.leave(i, Outcome.LOST)
-            if self._balks(i, v, st.n_waiting):
+                return self.attempt_failed(v, Outcome.LOST)
+            if self._balks(i, v, st.n_waiting, balk_u):
                 self.state[v] = GONE
-                return self.leave(i, Outcome.BALKED)
+                return self.attempt_failed(v, Outcome.BALKED)
         self.level[v] = -1 if self._priority_remake(v) else self.class_level[d.class_idx[i], s]
         self.entry[v] = self.next_entry
         self.next_entry += 1
@@ -186,8 +218,8 @@ class ServiceSystem:
         st.n_waiting += 1
         st.n_present += 1
         heapq.heappush(st.queue, (self.level[v], self.entry[v], v))
-        if not d.is_rework[v] and math.isfinite(d.patience[v]):
-            self.at(d.patience[v], Priority.ABANDON, self.abandon, v)
+        if not d.is_rework[v] and math.isfinite(patience):
+            self.at(patience, Priority.ABANDON, self.abandon, v, attempt)
         self.dispatch(s)
         if st.spec.discipline == "preemptive" and self.state[v] == WAITING:
             self.try_preempt(st, v)
@@ -197,9 +229,9 @@ class ServiceSystem:
         return bool(self.draws.is_rework[v] and comp is not None and comp.rework_priority)
 
     def scenario_class(self, v: int) -> schema.CustomerClass:
-        return list(self.scenario.classes.values())[self.draws.class_idx[self.customer_of[v]]]
+        return self.classes[self.draws.class_idx[self.customer_of[v]]]
 
-    def _balks(self, i: int, v: int, n_waiting: int) -> bool:
+    def _balks(self, i: int, v: int, n_waiting: int, balk_u: float) -> bool:
         rule = self.scenario_class(v).balking
         if rule is None:
             return False
@@ -207,18 +239,34 @@ class ServiceSystem:
             return True
         if rule.join_probability is not None:
             jp = rule.join_probability
-            return bool(self.draws.balk_u[v] >= jp[min(n_waiting, len(jp) - 1)])
+            return bool(balk_u >= jp[min(n_waiting, len(jp) - 1)])
         return False
 
-    def abandon(self, v: int) -> None:
-        """Patience ran out: leave if still waiting and never served."""
-        if self.state[v] != WAITING or not math.isnan(self.trace.service_started_at[v]):
+    def abandon(self, v: int, attempt: int) -> None:
+        """Patience ran out: leave (or retry later) if still waiting in that attempt and never
+        served."""
+        if (self.state[v] != WAITING or not math.isnan(self.trace.service_started_at[v])
+                or attempt != self.trace.n_attempts[v] - 1):
             return
         st = self.stations[self.draws.station[v]]
         self.state[v] = GONE
         st.n_waiting -= 1
         st.n_present -= 1
-        self.leave(self.customer_of[v], Outcome.ABANDONED)
+        self.attempt_failed(v, Outcome.ABANDONED)
+
+    def attempt_failed(self, v: int, outcome: Outcome) -> None:
+        """An attempt was lost, balked or abandoned: try again after a delay if the class
+        retries this outcome (and has attempts left), otherwise leave with it."""
+        rule = self.scenario_class(v).retrial
+        attempt = self.trace.n_attempts[v] - 1
+        if (rule is not None and outcome.name.lower() in rule.when
+                and (rule.max_attempts is None or attempt + 1 < rule.max_attempts)):
+            retry_u, delay, _, _ = self.retries(v, attempt)
+            if retry_u < rule.probability:
+                self.state[v] = PLANNED
+                self.at(delay, Priority.RECONTACT, self.join, v)
+                return
+        self.leave(self.customer_of[v], outcome)
 
     def leave(self, i: int, outcome: Outcome) -> None:
         self.trace.left_at[i] = self.env.now
@@ -228,11 +276,17 @@ class ServiceSystem:
             self.finished.succeed()
 
     def next_visit_or_leave(self, v: int) -> None:
+        """After visit ``v``: the next visit now, a repeat contact after its delay, or leave
+        (served, or defected when the last contact left the case unresolved)."""
         i = self.customer_of[v]
-        if v + 1 < self.draws.visit_ptr[i + 1]:
-            self.join(v + 1)
+        d = self.draws
+        if v + 1 < d.visit_ptr[i + 1]:
+            if d.is_recontact[v + 1]:
+                self.at(d.delay_before[v + 1], Priority.RECONTACT, self.join, v + 1)
+            else:
+                self.join(v + 1)
         else:
-            self.leave(i, Outcome.SERVED)
+            self.leave(i, Outcome.DEFECTED if d.is_unresolved[v] else Outcome.SERVED)
 
     # -- service -----------------------------------------------------------------------------
     def dispatch(self, s: int) -> None:
@@ -242,9 +296,9 @@ class ServiceSystem:
             server = st.free_server()
             if server is None:
                 return
-            while True:
-                _, _, v = heapq.heappop(st.queue)
-                if self.state[v] == WAITING:
+            while True:  # lazy deletion: skip entries of visits gone (or back with a new entry)
+                _, entry, v = heapq.heappop(st.queue)
+                if self.state[v] == WAITING and entry == self.entry[v]:
                     break
             self.start_service(server, v)
 
@@ -363,7 +417,8 @@ class ServiceSystem:
         ack = self.acknowledge
         if ack is not None:
             st = self.stations[self.draws.station[c]]
-            waiting = [w for _, _, w in st.queue if self.state[w] == WAITING]
+            waiting = [w for _, e, w in st.queue if self.state[w] == WAITING
+                       and e == self.entry[w]]
             clerk = st.announcer() if ack.by == "clerk" else m
             if waiting and clerk is not None:
                 cost = ack.per_announcement + ack.per_customer * len(waiting)
