@@ -120,19 +120,22 @@ def x_multiplier(summary: pd.DataFrame, out: Path, base_point: dict) -> Path:
 
 def net_value(summary: pd.DataFrame, out: Path, base_point: dict) -> Path:
     """H2 minus H1 per complaint over p_c, with its first-order parts."""
-    parts = {"net_value_vs_h1_per_complaint": ("net value, simulated", "-", "o"),
-             "retained_value_per_complaint": ("loyalty and word of mouth kept", "--", "^"),
-             "extra_recovery_cost_per_complaint": ("extra recovery cost", ":", "s"),
-             "extra_bystander_loss_per_complaint": ("extra loss of the people in line", "-.",
-                                                    "v")}
+    parts = {"net_value_vs_h1_per_complaint": ("net value, simulated", "-", "o", 1),
+             "retained_value_per_complaint": ("+ loyalty and word of mouth kept (first order)",
+                                              "--", "^", 1),
+             "extra_recovery_cost_per_complaint": ("- extra recovery cost", ":", "s", -1),
+             "extra_bystander_loss_per_complaint": ("- extra loss of the people in line "
+                                                    "(first order)", "-.", "v", -1)}
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
     rows = []
     for ax, world in zip(axes, ["H2 full, equal time", "H2 full, longer"]):
-        for metric, (label, ls, marker) in parts.items():
+        for metric, (label, ls, marker, sign) in parts.items():
             d = _at(summary, metric, base_point, free="complaint_probability")
-            g = d[d["world"] == world].sort_values("complaint_probability")
+            g = d[d["world"] == world].sort_values("complaint_probability").copy()
+            if sign < 0:  # costs drawn below zero: the parts add up to the net value
+                g[["mean", "ci_low", "ci_high"]] = -g[["mean", "ci_high", "ci_low"]].to_numpy()
             _errorbar(ax, g["complaint_probability"], g, ls=ls, marker=marker, label=label)
-            rows.append(g)
+            rows.append(g.assign(sign=sign))
         ax.axhline(0, color="grey", lw=0.8)
         ax.set(xlabel="p_c", title=f"{world} minus H1 lacklustre")
     axes[0].set_ylabel("value per complaint (currency; margin = 5)")

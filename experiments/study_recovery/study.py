@@ -177,15 +177,18 @@ def pair_with_reference(frame: pd.DataFrame) -> pd.DataFrame:
         h2 = frame[frame["world"] == world].set_index(point_keys)
         common = h2.index.intersection(h1.index)
         a, b = h2.loc[common], h1.loc[common]
-        per = a["complaints_discounted"].replace(0, np.nan)
+        per_a = a["complaints_discounted"].replace(0, np.nan)
+        per_b = b["complaints_discounted"].replace(0, np.nan)
         parts.append(pd.DataFrame({
-            "net_value_vs_h1_per_complaint": (a["total_value"] - b["total_value"]) / per,
-            # first-order parts: loyalty kept, what recovery costs, what the line pays
+            "net_value_vs_h1_per_complaint": (a["total_value"] - b["total_value"]) / per_a,
+            # first-order parts, each per complaint so that a smaller base under one policy
+            # does not masquerade as loyalty: loyalty kept (first-order loss per wrong order,
+            # times wrong orders per complaint), what recovery costs, what the line pays
             "retained_value_per_complaint": (b["loss_per_incident_first_order"]
-                                             * b["incidents_discounted"]
-                                             - a["loss_per_incident_first_order"]
-                                             * a["incidents_discounted"]) / per,
-            "extra_recovery_cost_per_complaint": (a["recovery_cost"] - b["recovery_cost"]) / per,
+                                             - a["loss_per_incident_first_order"])
+            * a["incidents_discounted"] / per_a,
+            "extra_recovery_cost_per_complaint": (a["recovery_cost"] / per_a
+                                                  - b["recovery_cost"] / per_b),
             "extra_bystander_loss_per_complaint": (a["bystander_loss_per_complaint"]
                                                    - b["bystander_loss_per_complaint"]),
         }, index=common).reset_index().assign(world=world))
