@@ -214,19 +214,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engine", default=None, help="numba (default if available) or simpy")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--figures-only", action="store_true",
+                        help="redraw the figures from the results folder without simulating")
     args = parser.parse_args(argv)
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     engine = args.engine or ("numba" if importlib.util.find_spec("numba") else "simpy")
     out = args.out or ROOT / "results" / ("study_recovery" if mode == "full"
                                           else f"study_recovery_{mode}")
-    frame, series = run_study(mode=mode, engine=engine, workers=args.workers, out=out)
-    summary = summarize(frame)
-    summary.to_csv(out / "summary.csv", index=False)
-    from figures import draw_all  # noqa: PLC0415 - sibling module of this script
+    from figures import base_over_time, draw_all  # noqa: PLC0415 - sibling module
 
-    for path in draw_all(summary, series, frame, out, base_point=BASE_POINT):
+    if args.figures_only:  # redraw from a finished results folder
+        summary = pd.read_csv(out / "summary.csv")
+        base = pd.read_csv(out / "customer_base.csv")
+    else:
+        frame, series = run_study(mode=mode, engine=engine, workers=args.workers, out=out)
+        summary = summarize(frame)
+        summary.to_csv(out / "summary.csv", index=False)
+        base = base_over_time(series)
+    for path in draw_all(summary, base, out, base_point=BASE_POINT):
         print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
-    print(f"wrote {out / 'summary.csv'}")
+    if not args.figures_only:
+        print(f"wrote {out / 'summary.csv'}")
     return 0
 
 
