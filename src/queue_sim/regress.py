@@ -134,8 +134,12 @@ def _sweep_target(path: Path, engine: str | None) -> Target:
 
 
 def scenario_identity(scenario: Any) -> dict[str, Any]:
-    """What a scenario computes: every resolved field but its name, description, seed and engine."""
-    data = scenario.model_dump(mode="json", exclude={"name", "description"})
+    """What a scenario computes: every resolved field but its name, description, seed and engine.
+
+    The ``population`` section is left out too: ``regress`` runs the counter, which never reads
+    it (``queue-sim population`` does), so adding the section left existing baselines valid.
+    """
+    data = scenario.model_dump(mode="json", exclude={"name", "description", "population"})
     data["run"] = {k: v for k, v in data["run"].items() if k not in ("seed", "engine")}
     return data
 
