@@ -54,3 +54,22 @@ def test_study_first_time_smoke(tmp_path):
     for name in ("cost_vs_cap", "tier_policies"):
         assert (out / f"{name}.png").stat().st_size > 0
         assert (out / f"{name}.csv").exists()
+
+
+def test_study_recovery_smoke(tmp_path):
+    out = tmp_path / "study_recovery"
+    subprocess.run([sys.executable, str(ROOT / "experiments/study_recovery/study.py"), "--smoke",
+                    "--engine", "simpy", "--workers", "1", "--out", str(out)],
+                   check=True, cwd=ROOT, capture_output=True)
+    summary = pd.read_csv(out / "summary.csv")
+    x = summary[summary["metric"] == "x"]
+    # the world without wrong orders has no incidents, so no x; every policy has one
+    assert x.loc[x["world"] == "no wrong orders", "mean"].isna().all()
+    assert x.loc[x["world"] != "no wrong orders", "mean"].notna().all()
+    retention = summary[(summary["metric"] == "retention_complained_not_satisfied")
+                        & (summary["world"] == "H2 full, longer")]
+    assert retention["mean"].isna().all()  # a full recovery never leaves a complaint unsatisfied
+    for name in ("customer_base", "retention_by_outcome", "x_multiplier", "net_value",
+                 "bystander_minutes", "sensitivity"):
+        assert (out / f"{name}.png").stat().st_size > 0
+        assert (out / f"{name}.csv").exists()

@@ -49,16 +49,20 @@ def _errorbar(ax, x, g: pd.DataFrame, **kwargs) -> None:  # noqa: ANN001
                 capsize=3, **kwargs)
 
 
-def customer_base(series: pd.DataFrame, out: Path) -> Path:
-    """Active customers per day, mean and 95% band over replications, per policy."""
+def base_over_time(series: pd.DataFrame) -> pd.DataFrame:
+    """Active customers per (world, day): mean and 95% t-interval over replications."""
     rows = []
     for (world, day), g in series.groupby(["world", "day"]):
         v = g["active"].to_numpy(float)
         half = (sps.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))
                 if len(v) > 1 else np.nan)
         rows.append({"world": world, "day": day, "mean": v.mean(), "ci_low": v.mean() - half,
-                     "ci_high": v.mean() + half})
-    data = pd.DataFrame(rows)
+                     "ci_high": v.mean() + half, "reps": len(v)})
+    return pd.DataFrame(rows)
+
+
+def customer_base(data: pd.DataFrame, out: Path) -> Path:
+    """Active customers per day, mean and 95% band over replications, per policy."""
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
     for world, g in data.groupby("world"):
         ax.plot(g["day"], g["mean"], color=COLOURS.get(world), label=world)
@@ -91,9 +95,9 @@ def retention(summary: pd.DataFrame, out: Path, base_point: dict) -> Path:
                label="configured (TARP, severity 0.5, capped at 0.9)")
     ax.set_xticks(np.arange(len(OUTCOMES)), [o.replace("_", " ") for o in OUTCOMES],
                   rotation=15, fontsize=8)
-    ax.set(ylabel="share who came back", ylim=(0, 1),
-           title="Retention by what happened at the visit (p_c = 0.2)")
-    ax.legend(fontsize=7, loc="upper right")
+    ax.set(ylabel="share who came back", ylim=(0, 1.3), yticks=np.linspace(0, 1, 6),
+           title="Retention by what happened at the visit (p_c = 0.2; 95% CIs)")
+    ax.legend(fontsize=7, loc="upper center", ncol=3)
     return _save(fig, data, out, "retention_by_outcome")
 
 
@@ -120,19 +124,22 @@ def x_multiplier(summary: pd.DataFrame, out: Path, base_point: dict) -> Path:
 
 def net_value(summary: pd.DataFrame, out: Path, base_point: dict) -> Path:
     """H2 minus H1 per complaint over p_c, with its first-order parts."""
-    parts = {"net_value_vs_h1_per_complaint": ("net value, simulated", "-", "o"),
-             "retained_value_per_complaint": ("loyalty and word of mouth kept", "--", "^"),
-             "extra_recovery_cost_per_complaint": ("extra recovery cost", ":", "s"),
-             "extra_bystander_loss_per_complaint": ("extra loss of the people in line", "-.",
-                                                    "v")}
+    parts = {"net_value_vs_h1_per_complaint": ("net value, simulated", "-", "o", 1),
+             "retained_value_per_complaint": ("+ loyalty and word of mouth kept (first order)",
+                                              "--", "^", 1),
+             "extra_recovery_cost_per_complaint": ("- extra recovery cost", ":", "s", -1),
+             "extra_bystander_loss_per_complaint": ("- extra loss of the people in line "
+                                                    "(first order)", "-.", "v", -1)}
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
     rows = []
     for ax, world in zip(axes, ["H2 full, equal time", "H2 full, longer"]):
-        for metric, (label, ls, marker) in parts.items():
+        for metric, (label, ls, marker, sign) in parts.items():
             d = _at(summary, metric, base_point, free="complaint_probability")
-            g = d[d["world"] == world].sort_values("complaint_probability")
+            g = d[d["world"] == world].sort_values("complaint_probability").copy()
+            if sign < 0:  # costs drawn below zero: the parts add up to the net value
+                g[["mean", "ci_low", "ci_high"]] = -g[["mean", "ci_high", "ci_low"]].to_numpy()
             _errorbar(ax, g["complaint_probability"], g, ls=ls, marker=marker, label=label)
-            rows.append(g)
+            rows.append(g.assign(sign=sign))
         ax.axhline(0, color="grey", lw=0.8)
         ax.set(xlabel="p_c", title=f"{world} minus H1 lacklustre")
     axes[0].set_ylabel("value per complaint (currency; margin = 5)")
@@ -194,8 +201,9 @@ def sensitivity(summary: pd.DataFrame, out: Path, base_point: dict) -> Path:
     return _save(fig, data, out, "sensitivity")
 
 
-def draw_all(summary: pd.DataFrame, series: pd.DataFrame, frame: pd.DataFrame, out: Path, *,
-             base_point: dict) -> list[Path]:
-    return [customer_base(series, out), retention(summary, out, base_point),
+def draw_all(summary: pd.DataFrame, base: pd.DataFrame, out: Path, *, base_point: dict
+             ) -> list[Path]:
+    """Every figure, from the summary and the customer base over time (``base_over_time``)."""
+    return [customer_base(base, out), retention(summary, out, base_point),
             x_multiplier(summary, out, base_point), net_value(summary, out, base_point),
             bystanders(summary, out, base_point), sensitivity(summary, out, base_point)]

@@ -177,15 +177,18 @@ def pair_with_reference(frame: pd.DataFrame) -> pd.DataFrame:
         h2 = frame[frame["world"] == world].set_index(point_keys)
         common = h2.index.intersection(h1.index)
         a, b = h2.loc[common], h1.loc[common]
-        per = a["complaints_discounted"].replace(0, np.nan)
+        per_a = a["complaints_discounted"].replace(0, np.nan)
+        per_b = b["complaints_discounted"].replace(0, np.nan)
         parts.append(pd.DataFrame({
-            "net_value_vs_h1_per_complaint": (a["total_value"] - b["total_value"]) / per,
-            # first-order parts: loyalty kept, what recovery costs, what the line pays
+            "net_value_vs_h1_per_complaint": (a["total_value"] - b["total_value"]) / per_a,
+            # first-order parts, each per complaint so that a smaller base under one policy
+            # does not masquerade as loyalty: loyalty kept (first-order loss per wrong order,
+            # times wrong orders per complaint), what recovery costs, what the line pays
             "retained_value_per_complaint": (b["loss_per_incident_first_order"]
-                                             * b["incidents_discounted"]
-                                             - a["loss_per_incident_first_order"]
-                                             * a["incidents_discounted"]) / per,
-            "extra_recovery_cost_per_complaint": (a["recovery_cost"] - b["recovery_cost"]) / per,
+                                             - a["loss_per_incident_first_order"])
+            * a["incidents_discounted"] / per_a,
+            "extra_recovery_cost_per_complaint": (a["recovery_cost"] / per_a
+                                                  - b["recovery_cost"] / per_b),
             "extra_bystander_loss_per_complaint": (a["bystander_loss_per_complaint"]
                                                    - b["bystander_loss_per_complaint"]),
         }, index=common).reset_index().assign(world=world))
@@ -211,19 +214,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engine", default=None, help="numba (default if available) or simpy")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--figures-only", action="store_true",
+                        help="redraw the figures from the results folder without simulating")
     args = parser.parse_args(argv)
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     engine = args.engine or ("numba" if importlib.util.find_spec("numba") else "simpy")
     out = args.out or ROOT / "results" / ("study_recovery" if mode == "full"
                                           else f"study_recovery_{mode}")
-    frame, series = run_study(mode=mode, engine=engine, workers=args.workers, out=out)
-    summary = summarize(frame)
-    summary.to_csv(out / "summary.csv", index=False)
-    from figures import draw_all  # noqa: PLC0415 - sibling module of this script
+    from figures import base_over_time, draw_all  # noqa: PLC0415 - sibling module
 
-    for path in draw_all(summary, series, frame, out, base_point=BASE_POINT):
+    if args.figures_only:  # redraw from a finished results folder
+        summary = pd.read_csv(out / "summary.csv")
+        base = pd.read_csv(out / "customer_base.csv")
+    else:
+        frame, series = run_study(mode=mode, engine=engine, workers=args.workers, out=out)
+        summary = summarize(frame)
+        summary.to_csv(out / "summary.csv", index=False)
+        base = base_over_time(series)
+    for path in draw_all(summary, base, out, base_point=BASE_POINT):
         print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
-    print(f"wrote {out / 'summary.csv'}")
+    if not args.figures_only:
+        print(f"wrote {out / 'summary.csv'}")
     return 0
 
 

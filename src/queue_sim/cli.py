@@ -91,6 +91,9 @@ def _run(args: argparse.Namespace) -> int:
                                              ("run.seed", args.seed),
                                              ("run.engine", args.engine)) if value is not None]
     scenario = _load(args, extra)
+    if scenario.population is not None:
+        print("note: run simulates the counter once; the population section is used by "
+              "queue-sim population", file=sys.stderr)
     if args.replication is not None and args.replication < 0:
         raise ConfigError(Problem("--replication", "must be >= 0", args.replication))
     replications = [args.replication] if args.replication is not None else None
