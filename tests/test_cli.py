@@ -102,13 +102,45 @@ def test_seed_flag_and_fresh_seed(workdir: Path, capsys) -> None:  # noqa: ANN00
     assert isinstance(seed, int) and f"seed {seed}" in out
 
 
-def test_engine_failure_exits_1_and_writes_nothing(workdir: Path, capsys,  # noqa: ANN001
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(engines.ENGINES, "simpy", "queue_sim.no_such_engine:simulate")
+def test_engine_not_installed_exits_2_and_writes_nothing(workdir: Path, capsys,  # noqa: ANN001
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # base.yaml names no engine, so the default one (numba) is the one that fails
+    monkeypatch.setitem(engines.ENGINES, "numba", "queue_sim.no_such_engine:simulate")
     code, _, err = run_cli(capsys, "run", "base.yaml", "--out", "out")
-    assert code == 1
+    assert code == 2
+    assert "engine 'numba' is not available" in err
+    assert not (workdir / "out").exists()
+    monkeypatch.setitem(engines.ENGINES, "simpy", "queue_sim.no_such_engine:simulate")
+    code, _, err = run_cli(capsys, "run", "base.yaml", "--out", "out", "--engine", "simpy")
+    assert code == 2
     assert "engine 'simpy' is not available" in err
     assert not (workdir / "out").exists()
+
+
+def test_threads_must_be_positive_and_do_not_change_results(workdir: Path,
+                                                             capsys) -> None:  # noqa: ANN001
+    code, _, err = run_cli(capsys, "run", "base.yaml", "--out", "bad", "--threads", "0")
+    assert code == 2 and "--threads must be a positive integer (got 0)" in err
+    assert not (workdir / "bad").exists()
+    for threads in ("1", "2"):
+        code, _, _ = run_cli(capsys, "run", "base.yaml", "--out", f"t{threads}",
+                             "--replications", "3", "--threads", threads)
+        assert code == 0
+    one, two = (results.read_results(workdir / f"t{t}") for t in "12")
+    assert (one.manifest["threads"], two.manifest["threads"]) == (1, 2)
+    pd.testing.assert_frame_equal(one.replications, two.replications, check_exact=True)
+
+
+def test_numba_is_the_default_engine_and_simpy_gives_the_same_numbers(
+        workdir: Path, capsys) -> None:  # noqa: ANN001
+    code, _, _ = run_cli(capsys, "run", "base.yaml", "--out", "fast", "--replications", "2")
+    assert code == 0
+    code, _, _ = run_cli(capsys, "run", "base.yaml", "--out", "ref", "--replications", "2",
+                         "--engine", "simpy")
+    assert code == 0
+    fast, ref = (results.read_results(workdir / name) for name in ("fast", "ref"))
+    assert fast.manifest["engine"] == "numba" and ref.manifest["engine"] == "simpy"
+    pd.testing.assert_frame_equal(fast.replications, ref.replications, rtol=1e-9)
 
 
 # ---------------------------------------------------------------------------------------------

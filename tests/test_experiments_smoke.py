@@ -47,3 +47,49 @@ def test_study_waits_smoke(tmp_path):
     for name in ("structure", "levers", "expectations", "ranking_map", "snowball"):
         assert (out / f"{name}.png").stat().st_size > 0
         assert (out / f"{name}.csv").exists()
+
+
+def test_study_first_time_smoke(tmp_path):
+    out = tmp_path / "study_first_time"
+    subprocess.run([sys.executable, str(ROOT / "experiments/study_first_time/study.py"),
+                    "--smoke", "--engine", "simpy", "--workers", "1", "--out", str(out)],
+                   check=True, cwd=ROOT, capture_output=True)
+    reps = pd.read_csv(out / "replications.csv")
+    single = reps[reps["experiment"] == "single"]
+    capped = single[single["cap"] == 2.0].set_index("replication")
+    free = single[single["cap"].isna()].set_index("replication")
+    # common random numbers and q increasing in s: a cap can only add failed contacts, so no
+    # customer needs fewer contacts, and every replication shows at least as many per case
+    assert (capped["contacts_per_resolved_case"] >= free["contacts_per_resolved_case"]).all()
+    assert (capped["first_contact_resolution"] < free["first_contact_resolution"]).all()
+    tiers = reps[reps["experiment"] == "tiers"]
+    assert set(tiers["policy"]) == {"A status quo", "B expertise first", "C open routing",
+                                    "D AHT cap"}
+    # open routing sends every failure to the expert desk: nobody goes public
+    assert (tiers.loc[tiers["policy"] == "C open routing", "public_escalations_per_1000"]
+            == 0).all()
+    analytic = pd.read_csv(out / "analytic_single.csv")
+    assert (analytic["work_per_resolved_case"] > 0).all()
+    assert (out / "break_even.csv").exists()
+    for name in ("cost_vs_cap", "tier_policies"):
+        assert (out / f"{name}.png").stat().st_size > 0
+        assert (out / f"{name}.csv").exists()
+
+
+def test_study_recovery_smoke(tmp_path):
+    out = tmp_path / "study_recovery"
+    subprocess.run([sys.executable, str(ROOT / "experiments/study_recovery/study.py"), "--smoke",
+                    "--engine", "simpy", "--workers", "1", "--out", str(out)],
+                   check=True, cwd=ROOT, capture_output=True)
+    summary = pd.read_csv(out / "summary.csv")
+    x = summary[summary["metric"] == "x"]
+    # the world without wrong orders has no incidents, so no x; every policy has one
+    assert x.loc[x["world"] == "no wrong orders", "mean"].isna().all()
+    assert x.loc[x["world"] != "no wrong orders", "mean"].notna().all()
+    retention = summary[(summary["metric"] == "retention_complained_not_satisfied")
+                        & (summary["world"] == "H2 full, longer")]
+    assert retention["mean"].isna().all()  # a full recovery never leaves a complaint unsatisfied
+    for name in ("customer_base", "retention_by_outcome", "x_multiplier", "net_value",
+                 "bystander_minutes", "sensitivity"):
+        assert (out / f"{name}.png").stat().st_size > 0
+        assert (out / f"{name}.csv").exists()

@@ -14,6 +14,7 @@ import yaml
 
 from queue_sim import cli, stats
 from queue_sim.config.sweep import expand, load_sweep, shrink_for_smoke
+from queue_sim.counterfactual import counterfactual
 from queue_sim.engines import get_engine
 from queue_sim.errors import ConfigError
 from queue_sim.executors import DaskExecutor, ProcessExecutor
@@ -272,6 +273,33 @@ def test_unknown_precision_metric_is_refused_before_running(workdir: Path) -> No
     assert not Path("out").exists()
 
 
+def test_counterfactual_in_a_sweep_equals_the_run_level_counterfactual(workdir: Path) -> None:
+    change = {"classes.walkin.complaints.probability": 0}
+    sweep = load_sweep(write_sweep(workdir, grid={"recovery.policy": ["drop_everything",
+                                                                      "dedicated"]},
+                                   counterfactual={"change": change, "threshold": 0.25}))
+    run_sweep(sweep, "out", progress=False)
+    rows = read_replications("out").sort_values(["recovery.policy", "replication"])
+    column = "counterfactual:all:extra_wait_others_per_complaint"
+    for point in expand(sweep):
+        policy = point.factors["recovery.policy"]
+        alone = counterfactual(point.scenario, change, seed=7, threshold=0.25, engine="simpy")
+        mine = rows.loc[rows["recovery.policy"] == policy]
+        assert np.array_equal(mine[column].to_numpy(), alone.replications[column].to_numpy(),
+                              equal_nan=True)
+        assert np.array_equal(mine["counterfactual:all:n_delayed"].to_numpy(),
+                              alone.replications["counterfactual:all:n_delayed"].to_numpy())
+    # the configured runs are the same as without the counterfactual
+    assert "system:all:mean_wait" in rows
+
+
+def test_counterfactual_with_an_unknown_key_is_refused(workdir: Path) -> None:
+    path = write_sweep(workdir, counterfactual={
+        "change": {"classes.walkin.complaints.probabilty": 0}})
+    with pytest.raises(ConfigError, match="counterfactual.change.* did you mean"):
+        load_sweep(path)
+
+
 # ---------------------------------------------------------------------------------------------
 # The command line
 
@@ -289,6 +317,17 @@ def test_cli_bad_sweep_exits_2_and_writes_nothing(workdir: Path, parts: dict,
     assert cli.main(["sweep", str(path), "--out", "out"]) == 2
     assert not Path("out").exists() and not Path("results").exists()
     assert f"error: {path}: " in capsys.readouterr().err
+
+
+def test_cli_sweep_with_an_engine_that_is_not_installed_exits_2(
+        workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    from queue_sim import engines
+
+    monkeypatch.setitem(engines.ENGINES, "numba", "queue_sim.no_such_kernel:simulate")
+    path = write_sweep(workdir, run={"engine": "numba"})
+    assert cli.main(["sweep", str(path), "--out", "out"]) == 2
+    assert "'numba' is not available" in capsys.readouterr().err
+    assert not Path("out").exists()
 
 
 def test_cli_sweep_then_plot(workdir: Path, capsys: pytest.CaptureFixture) -> None:

@@ -80,12 +80,15 @@ class MemorySampler:
                                         for q in (0.25, 0.5, 0.75, 1.0)]}
 
 
+ENGINE = "numba"  # set by --engine
+
+
 def make_sweep(folder: Path, n_points: int, replications: int, customers: int) -> object:
     """A sweep of ``n_points`` (LHS over complaint probability and service mean) of counter_360."""
     shutil.copy(BASE, folder / "counter_360.yaml")
     data = {"base": "counter_360.yaml",
             "overrides": {"run.horizon": None, "run.customers": customers},
-            "run": {"replications": replications, "seed": 2026, "engine": "simpy"}}
+            "run": {"replications": replications, "seed": 2026, "engine": ENGINE}}
     if n_points > 1:
         data["sample"] = {"method": "lhs", "n": n_points, "seed": 1, "ranges": {
             "classes.walkin.complaints.probability": [0.0, 0.2],
@@ -106,7 +109,7 @@ def make_executor(kind: str) -> Executor:
 
 def warm(executor: Executor, sweep: object) -> None:
     point = expand(sweep)[0]
-    handles = [executor.submit(run_task, point.scenario, 0, [r], "simpy", [])
+    handles = [executor.submit(run_task, point.scenario, 0, [r], ENGINE, [])
                for r in range(2 * executor.workers)]
     pending = set(handles)
     while pending:
@@ -130,11 +133,11 @@ def bare_replication_time(sweep: object, n: int, repeats: int = 3) -> float:
     """Seconds per replication of run_task in this process, no executor and no files (the
     best of ``repeats`` rounds of ``n``, so that a busy moment does not inflate it)."""
     point = expand(sweep)[0]
-    run_task(point.scenario, 2026, [0], "simpy", [])   # imports, caches
+    run_task(point.scenario, 2026, [0], ENGINE, [])   # imports, caches
     best = math.inf
     for _ in range(repeats):
         started = time.perf_counter()
-        run_task(point.scenario, 2026, list(range(n)), "simpy", [])
+        run_task(point.scenario, 2026, list(range(n)), ENGINE, [])
         best = min(best, (time.perf_counter() - started) / n)
     return best
 
@@ -214,10 +217,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--points", type=int, default=None)
     parser.add_argument("--replications", type=int, default=30)
     parser.add_argument("--customers", type=int, default=10_000)
+    parser.add_argument("--engine", choices=["numba", "simpy"], default="numba",
+                        help="engine of every point (default numba, the sweep engine)")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "benchmarks" /
                         "sweeps.json")
     args = parser.parse_args(argv)
     n_points = args.points or (8 if args.quick else 200)
+    global ENGINE
+    ENGINE = args.engine
     executors = ["processes-1", "processes-2", "dask-2"]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
@@ -226,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
             "benchmark": "sweeps", "mode": "quick" if args.quick else "full",
             "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                         "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
+            "engine": args.engine,
             "versions": package_versions(), "git_revision": git_revision(),
             "overhead": overhead(["serial", *executors], work, 100 if args.quick else 400),
             "scale": scale(executors, work, n_points, args.replications, args.customers),

@@ -118,6 +118,34 @@ def boundary_map(summary: pd.DataFrame, out: Path) -> Path:
     return _save(fig, data, out, "boundary_map")
 
 
+RECOVERED_VALUES = (1.0, 3.0, 7.0)  # satisfaction points a recovery may give back [A]
+
+
+def value_map(summary: pd.DataFrame, out: Path) -> Path:
+    """Bystanders' satisfaction lost per complaint against what the complainer may regain."""
+    data = _select(summary, "satisfaction_loss_others_per_complaint", tills=3, error=0.01)
+    data = data[data["policy"] == "P1 leaves now"].copy()
+    grid = data.pivot_table(index="recovery", columns="rho", values="mean")
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    im = ax.imshow(np.log10(np.maximum(grid.to_numpy(), 1e-2)), origin="lower", aspect="auto",
+                   cmap="magma_r")
+    ax.set_xticks(range(grid.shape[1]), [f"{v:g}" for v in grid.columns])
+    ax.set_yticks(range(grid.shape[0]), [f"{v:g}" for v in grid.index])
+    for i in range(grid.shape[0]):
+        for j in range(grid.shape[1]):
+            ax.text(j, i, f"{grid.iat[i, j]:.1f}", ha="center", va="center", fontsize=8,
+                    color="white" if grid.iat[i, j] > 10 else "black")
+    if grid.shape[0] > 1 and grid.shape[1] > 1:
+        cs = ax.contour(grid.to_numpy(), levels=list(RECOVERED_VALUES), colors="cyan",
+                        linewidths=1.5)
+        ax.clabel(cs, fmt=lambda v: f"{v:g} pt", fontsize=7)
+    fig.colorbar(im, ax=ax, label="log10 satisfaction points lost by others per complaint")
+    ax.set(xlabel="utilisation rho", ylabel="recovery time R (minutes)",
+           title="Satisfaction the line loses per complaint (P1, vs P0)\ncyan: equal to a "
+                 "recovered complainer gaining 1, 3 or 7 points")
+    return _save(fig, data, out, "value_map")
+
+
 def at_the_till(trace) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
     """Number of customers at the till (waiting or served) as a step function."""
     reached = ~np.isnan(trace.queued_at)
@@ -181,5 +209,5 @@ def timeline_and_delays(base: Path, engine: str, out: Path) -> list[Path]:
 
 def draw_all(summary: pd.DataFrame, out: Path, *, base: Path, engine: str) -> list[Path]:
     paths = [extra_minutes_vs_utilisation(summary, out), downstream_share(summary, out),
-             satisfaction(summary, out), boundary_map(summary, out)]
+             satisfaction(summary, out), boundary_map(summary, out), value_map(summary, out)]
     return paths + timeline_and_delays(base, engine, out)

@@ -45,6 +45,9 @@ POLICIES = {
                            "classes.walk_in.complaints.rework_priority": True},
     "P3 leaves + acknowledges": {"recovery.policy": "drop_everything",
                                  "recovery.acknowledge": {"per_customer": ACK_PER_CUSTOMER}},
+    "P3 leaves, a clerk acknowledges": {
+        "recovery.policy": "drop_everything",
+        "recovery.acknowledge": {"per_customer": ACK_PER_CUSTOMER, "by": "clerk"}},
     "P4 floating manager": {"recovery.policy": "dedicated",
                             "staff.managers": [{"name": "manager", "home": None}]},
 }
@@ -75,9 +78,10 @@ def run_point(args: tuple) -> list[dict]:
     rows = []
     for r in replications:
         traces = {p: simulate_one(sc, rng.draw(sc, seed, r)) for p, sc in scenarios.items()}
+        exps = {p: experience_frame(t, scenarios[p].experience) for p, t in traces.items()}
         for policy, trace in traces.items():
             metrics, customers = compare(trace, traces[BASELINE], threshold=0.5)
-            exp = experience_frame(trace, scenarios[policy].experience)
+            exp = exps[policy]
             window = (trace.arrived_at >= trace.warmup) & (trace.arrived_at < trace.horizon)
             complainer = customers["complained"].to_numpy() & window
             others = ~customers["complained"].to_numpy() & window
@@ -90,6 +94,11 @@ def run_point(args: tuple) -> list[dict]:
                 "satisfaction_complainers": float(exp["satisfaction"][complainer].mean())
                 if complainer.any() else np.nan,
                 "perceived_wait_others": float(exp["perceived_wait"][others].mean()),
+                # satisfaction points the others lost against P0, summed, per complaint
+                "satisfaction_loss_others_per_complaint": float(
+                    (exps[BASELINE]["satisfaction"] - exp["satisfaction"])[others].sum()
+                    / metrics[("counterfactual", "all", "n_complaints")])
+                if metrics[("counterfactual", "all", "n_complaints")] else np.nan,
                 "skips_others": float(exp["skips"][others].mean()),
                 "manager_recovery_time": float(np.nansum(
                     trace.handling_ended_at - trace.handling_started_at)),

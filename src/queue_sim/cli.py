@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from queue_sim.commands import plot as plot_command
+from queue_sim.commands import population as population_command
 from queue_sim.commands import regress as regress_command
 from queue_sim.commands import sweep as sweep_command
 from queue_sim.commands import validate as validate_command
 from queue_sim.config.load import derive, parse_override
+from queue_sim.engines import EngineError
 from queue_sim.errors import ConfigError, Problem
 
 EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
@@ -59,14 +61,18 @@ def _configure_run(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--replications", type=int, default=None,
                         help="number of replications (overrides run.replications)")
     parser.add_argument("--seed", type=int, default=None, help="root seed (overrides run.seed)")
-    parser.add_argument("--engine", choices=["simpy", "numba"], default=None,
-                        help="simulation engine (overrides run.engine)")
+    parser.add_argument("--engine", choices=["numba", "simpy"], default=None,
+                        help="simulation engine: numba (compiled, the default) or simpy (the "
+                             "reference model); overrides run.engine")
     parser.add_argument("--customers", action="store_true",
                         help="also write customers.parquet (one row per visit)")
     parser.add_argument("--replication", type=int, default=None, metavar="R",
                         help="run only replication R (to rerun one replication alone)")
     parser.add_argument("--no-progress", dest="progress", action="store_false", default=None,
                         help="never show a progress bar")
+    parser.add_argument("--threads", type=int, default=None, metavar="N",
+                        help="replications run side by side on N threads (default: every "
+                             "core with numba, 1 with simpy); results do not depend on it")
     parser.add_argument("--counterfactual", action="append", default=[], metavar="KEY=VALUE",
                         help="also run every replication with this change on the same random "
                              "numbers and report the extra waiting the configured model causes "
@@ -85,11 +91,16 @@ def _run(args: argparse.Namespace) -> int:
                                              ("run.seed", args.seed),
                                              ("run.engine", args.engine)) if value is not None]
     scenario = _load(args, extra)
+    if scenario.population is not None:
+        print("note: run simulates the counter once; the population section is used by "
+              "queue-sim population", file=sys.stderr)
     if args.replication is not None and args.replication < 0:
         raise ConfigError(Problem("--replication", "must be >= 0", args.replication))
     replications = [args.replication] if args.replication is not None else None
+    if args.threads is not None and args.threads < 1:
+        raise ConfigError(Problem("--threads", "must be a positive integer", args.threads))
     results = simulate(scenario, replications=replications, keep_customers=args.customers,
-                       progress=args.progress)
+                       progress=args.progress, threads=args.threads)
     change = [parse_override(text) for text in args.counterfactual]
     if change:  # validate the changed scenario before anything is written
         derive(scenario, change, path=str(args.config))
@@ -132,6 +143,9 @@ KEY_METRICS = [  # (scope, metric, label)
     ("system", "complaint_time", "manager time on complaints"),
     ("system", "n_bystanders", "bystanders"),
     ("system", "bystander_wait_difference", "bystander extra wait"),
+    ("system", "mean_satisfaction", "mean satisfaction"),
+    ("system", "bystander_mean_satisfaction", "satisfaction of bystanders"),
+    ("system", "wait_over_tolerance_share", "share waiting over tolerance"),
     ("class", "mean_wait", "mean wait in queue"),
     ("station", "utilization", "utilisation"),
     ("station", "mean_queue_length", "mean number waiting"),
@@ -228,6 +242,8 @@ COMMANDS: dict[str, Command] = {
     "plot": Command(plot_command.HELP, plot_command.configure, plot_command.run),
     "validate": Command(validate_command.HELP, validate_command.configure, validate_command.run),
     "regress": Command(regress_command.HELP, regress_command.configure, regress_command.run),
+    "population": Command(population_command.HELP, population_command.configure,
+                          population_command.run),
     # "bench": added by its module's owner
 }
 
@@ -258,6 +274,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    except EngineError as exc:  # an engine that is unknown or not installed: bad input too
+        print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -1,7 +1,9 @@
 """Scenarios in words: what ``queue-sim check`` prints, and the field list of ``--explain``.
 
 The load figures are first-order (offered load / servers) so that a config can be sanity-checked
-instantly, before any simulation.  Imports config only; never simpy, numba or the runner.
+instantly, before any simulation; for classes with re-contacts (``resolution``) the visits and
+work per customer are averaged over drawn visit plans (``PLAN_SAMPLE`` customers, seed 0), which
+needs no simulation either.  Imports config and rng only; never simpy, numba or the runner.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from queue_sim.config import distributions, schema
+from queue_sim.rng import NO_STATION, _visit_plans
+
+PLAN_SAMPLE = 20_000
 
 POLICY_TEXT = {
     "remake_only": "complaints take no manager time; the remake rejoins the queue",
@@ -128,6 +133,22 @@ def expected_visits(scenario: schema.Scenario, cls: schema.CustomerClass
     return visits, remakes
 
 
+def planned_visits(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(visits, remakes, work) per customer at each station, averaged over ``PLAN_SAMPLE``
+    drawn visit plans: re-contacts, escalations and capped handle times included exactly as
+    the engines will meet them (retries after abandonment are not: they depend on queues)."""
+    n = PLAN_SAMPLE
+    plans = _visit_plans(scenario, cls, cidx, n, seed=0, rep=0)
+    station, rework = plans["station"], plans["is_rework"].astype(bool)
+    real = station != NO_STATION
+    size = len(scenario.station_names)
+    count = lambda mask, w=None: np.bincount(  # noqa: E731
+        station[mask], weights=None if w is None else w[mask], minlength=size) / n
+    return (count(real & ~rework), count(real & rework),
+            count(real, plans["service_time"]))
+
+
 def station_loads(scenario: schema.Scenario) -> list[StationLoad]:
     """Offered load and utilisation of every station (see ``StationLoad``)."""
     names = scenario.station_names
@@ -135,21 +156,25 @@ def station_loads(scenario: schema.Scenario) -> list[StationLoad]:
     handling = np.zeros(2)  # manager-time per time unit spent on complaints (mean, peak)
     express = {st.express_for.station: (s, st.express_for.max_service)
                for s, st in enumerate(scenario.stations.values()) if st.express_for is not None}
-    for cls in scenario.classes.values():
+    for cidx, cls in enumerate(scenario.classes.values()):
         mean_rate, peak_rate = arrival_rates(scenario, cls)
-        visits, remakes = expected_visits(scenario, cls)
-        work = np.zeros(len(names))
-        for sname, dist in cls.service.items():
-            work[names.index(sname)] += visits[names.index(sname)] * dist.moments()[0]
-            lane = express.get(sname)
-            if lane is not None:  # the short jobs' work goes to the express lane
-                moved = visits[names.index(sname)] * _short_job_work(dist, lane[1])
-                work[names.index(sname)] -= moved
-                work[lane[0]] += moved
+        if cls.resolution:  # drawn plans: express lanes included as the draws decide them
+            visits, remakes, work = planned_visits(scenario, cls, cidx)
+        else:
+            visits, remakes = expected_visits(scenario, cls)
+            work = np.zeros(len(names))
+            for sname, dist in cls.service.items():
+                work[names.index(sname)] += visits[names.index(sname)] * dist.moments()[0]
+                lane = express.get(sname)
+                if lane is not None:  # the short jobs' work goes to the express lane
+                    moved = visits[names.index(sname)] * _short_job_work(dist, lane[1])
+                    work[names.index(sname)] -= moved
+                    work[lane[0]] += moved
         if cls.complaints is not None and cls.complaints.probability > 0:
             c = names.index(scenario.complaint_station(cls))
             remake_dist = cls.complaints.rework_service or cls.service[names[c]]
-            work[c] += remakes[c] * remake_dist.moments()[0]
+            if not cls.resolution:
+                work[c] += remakes[c] * remake_dist.moments()[0]
             n_complaints = cls.complaints.probability * (visits[c] + remakes[c])
             handling += (np.array([mean_rate, peak_rate]) * n_complaints
                          * cls.complaints.handling.moments()[0])
@@ -205,7 +230,7 @@ def describe(scenario: schema.Scenario, path: str | None = None) -> list[str]:
     lines.append(f"Run: {length}, warmup {run.warmup:g}, {run.replications} replications, "
                  f"seed {run.seed if run.seed is not None else 'fresh (recorded)'}, "
                  f"engine {run.engine}.")
-    loads = {ld.station: ld for ld in station_loads(scenario)}
+    loads = {ld.station: ld for ld in station_loads(_as_counted(scenario))}
     lines.append("Stations:")
     for sname, st in scenario.stations.items():
         ld = loads[sname]
@@ -251,6 +276,7 @@ def describe(scenario: schema.Scenario, path: str | None = None) -> list[str]:
                          f"{scenario.complaint_station(cls)}, handling {_dist(c.handling)}, "
                          f"remake {'yes' if c.rework else 'no'}"
                          + (" (priority)" if c.rework and c.rework_priority else ""))
+        lines += _contact_lines(cls)
     lines.append("Staff:")
     if not scenario.staff.managers:
         lines.append("  no managers; clerks only")
@@ -265,7 +291,104 @@ def describe(scenario: schema.Scenario, path: str | None = None) -> list[str]:
                         else "") + ".")
     else:
         lines.append("Recovery policy: not used (no complaints).")
+    if scenario.population is not None:
+        lines += _population_lines(scenario)
     lines += _load_lines(scenario, loads)
+    return lines
+
+
+def _as_counted(scenario: schema.Scenario) -> schema.Scenario:
+    """Under a population only reported wrong orders (e * p_c) reach the manager; the load
+    figures count those, at the population's average daily visit rate."""
+    pop = scenario.population
+    if pop is None:
+        return scenario
+    from queue_sim.config.load import derive
+
+    name = scenario.population_class_name
+    cls = scenario.classes[name]
+    changes: dict[str, object] = {}
+    if cls.complaints is not None:
+        reported = pop.complaint_probability if pop.recovery != "none" else 0.0
+        changes[f"classes.{name}.complaints.probability"] = cls.complaints.probability * reported
+    rate = _population_visits(scenario) / scenario.run.horizon
+    if isinstance(cls.arrivals, schema.PoissonArrivals):
+        changes[f"classes.{name}.arrivals.rate"] = rate
+    elif _mean_rate(cls.arrivals, scenario.run.horizon) > 0:
+        scale = rate / _mean_rate(cls.arrivals, scenario.run.horizon)
+        changes[f"classes.{name}.arrivals.rates"] = [r * scale for r in cls.arrivals.rates]
+    return derive(scenario, changes)
+
+
+def _population_visits(scenario: schema.Scenario) -> float:
+    pop = scenario.population
+    assert pop is not None
+    new = (pop.new_customers if pop.new_customers is not None else pop.customers
+           * pop.visit_probability * (1 - pop.retention.base) / pop.retention.base)
+    return pop.customers * pop.visit_probability + new
+
+
+def _mean_rate(arrivals, horizon: float) -> float:  # noqa: ANN001 - poisson or schedule
+    if isinstance(arrivals, schema.PoissonArrivals):
+        return arrivals.rate
+    starts = list(arrivals.times) + [float("inf")]
+    return sum(r * max(0.0, min(b, horizon) - a)
+               for a, b, r in zip(starts, starts[1:], arrivals.rates)) / horizon
+
+
+def _population_lines(scenario: schema.Scenario) -> list[str]:
+    """The population in words, and how its daily visits compare with the class's own rate."""
+    pop = scenario.population
+    assert pop is not None and scenario.run.horizon is not None
+    name = scenario.population_class_name
+    arrivals = scenario.classes[name].arrivals
+    horizon = scenario.run.horizon
+    visits = _population_visits(scenario)
+    new = visits - pop.customers * pop.visit_probability
+    own = _mean_rate(arrivals, horizon)
+    complaint = scenario.classes[name].complaints
+    e = complaint.probability if complaint is not None else 0.0
+    lines = [f"Population: {pop.customers} identified customers of class {name!r}, each "
+             f"visiting with probability {pop.visit_probability:g} a day, plus {new:.3g} new "
+             f"customers a day, for {pop.days} days of {horizon:g} {scenario.time_unit}s "
+             f"(queue-sim population).",
+             f"  about {visits:.4g} visits a day = {visits / horizon:.3g} per "
+             f"{scenario.time_unit} on average; the class's own arrivals ({own:.3g} per "
+             f"{scenario.time_unit} on average) give only the time-of-day profile",
+             f"  wrong orders {e:g}, reported with probability {pop.complaint_probability:g}; "
+             f"recovery {pop.recovery}; retention {pop.retention.base:g} after a visit "
+             f"without problem"]
+    lines.append("  the load figures below use the population's average visits and count "
+                 "only reported wrong orders as complaints (the base changes over the days)")
+    return lines
+
+
+def _contact_lines(cls: schema.CustomerClass) -> list[str]:
+    """Resolution, re-contact, escalation and retrial rules of a class, one line each."""
+    lines = []
+    for sname, res in (cls.resolution or {}).items():
+        q = (f"q = {res.probability:g}" if res.curve is None else
+             f"q(s) {_dist(res.curve)}")
+        text = f"    resolution at {sname}: {q}"
+        if res.handle_time_cap is not None:
+            text += f", handle time capped at {res.handle_time_cap:g}"
+        if res.repeat_extra:
+            text += f", repeats take {res.repeat_extra:g} longer"
+        if res.recontact is not None:
+            text += (f"; unresolved: back with probability {res.recontact.probability:g} "
+                     f"after {_dist(res.recontact.delay)}")
+        else:
+            text += "; unresolved customers defect"
+        if res.escalation is not None:
+            e = res.escalation
+            text += (f"; after {e.after} failure(s) escalate to {e.to} with probability "
+                     f"{e.probability:g}")
+        lines.append(text)
+    if cls.retrial is not None:
+        r = cls.retrial
+        tries = "unlimited" if r.max_attempts is None else f"at most {r.max_attempts}"
+        lines.append(f"    retrial: when {', '.join(r.when)}, retry with probability "
+                     f"{r.probability:g} after {_dist(r.delay)} ({tries} attempts)")
     return lines
 
 

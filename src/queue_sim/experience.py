@@ -1,7 +1,24 @@
 """How waiting felt: fairness (skips and slips), perceived wait and satisfaction per customer.
 
 Computed from a ``Trace`` after the run, so both engines share it and parameters can be changed
-without rerunning.  Imports config and trace only (and numba for one counting loop).
+without rerunning.  ``metrics`` reduces them to per-replication numbers in the keys of
+``queue_sim.stats`` (scopes system and class, customers arriving in the statistics window):
+
+==============================  ===========================================================
+metric                          meaning
+==============================  ===========================================================
+mean_satisfaction               mean satisfaction (scale of ``experience.baseline``)
+satisfaction_p10                10th percentile of satisfaction
+dissatisfied_share              share with satisfaction below ``dissatisfied_below``
+mean_perceived_wait             mean perceived wait
+wait_over_tolerance_share       share whose actual wait exceeded ``experience.tolerance``
+acknowledged_share              share acknowledged while waiting
+mean_skips, mean_slips          Larson's skips and slips per customer
+bystander_mean_satisfaction     mean satisfaction of bystanders (see ``stats.bystanders``)
+complainer_mean_satisfaction    mean satisfaction of customers who complained
+==============================  ===========================================================
+
+Imports config, stats and trace only (and numba for one counting loop).
 """
 
 from __future__ import annotations
@@ -10,6 +27,7 @@ import numpy as np
 from numba import njit
 
 from queue_sim.config.schema import Experience
+from queue_sim.stats import Key, bystanders
 from queue_sim.trace import Trace
 
 
@@ -159,3 +177,44 @@ def queue_length_predictor(trace: Trace, servers: int, mean_service: float) -> n
     queue-length delay predictor, exact in mean for M/M/c; Ibrahim & Whitt 2009)."""
     waiting, busy = state_at_arrival(trace)
     return np.where(busy >= servers, (waiting + 1) * mean_service / servers, 0.0)
+
+
+def metrics(trace: Trace, params: Experience) -> dict[Key, float]:
+    """Per-replication experience metrics (see the module docstring), system then classes."""
+    cols = experience_frame(trace, params)
+    s = cols["satisfaction"]
+    per_customer = {
+        "satisfaction": s,
+        "dissatisfied": (s < params.dissatisfied_below).astype(float),
+        "perceived_wait": cols["perceived_wait"],
+        "over_tolerance": (trace.wait_time > params.tolerance).astype(float),
+        "acknowledged": (~np.isnan(trace.acknowledged_at)).astype(float),
+        "skips": cols["skips"].astype(float),
+        "slips": cols["slips"].astype(float),
+    }
+    complained = np.bincount(trace.visit_customer, weights=trace.complained.astype(float),
+                             minlength=trace.n_customers) > 0
+    bystander = bystanders(trace)
+    in_window = (trace.arrived_at >= trace.warmup) & (trace.arrived_at < trace.horizon)
+    scopes = [(("system", "all"), in_window)]
+    for k, cname in enumerate(trace.class_names or []):
+        scopes.append((("class", cname), in_window & (trace.class_idx == k)))
+
+    def mean(x: np.ndarray) -> float:
+        return float(x.mean()) if len(x) else np.nan
+
+    out: dict[Key, float] = {}
+    for scope, mask in scopes:
+        sat = s[mask]
+        out[(*scope, "mean_satisfaction")] = mean(sat)
+        out[(*scope, "satisfaction_p10")] = (float(np.percentile(sat, 10)) if len(sat)
+                                             else np.nan)
+        for metric, column in (("dissatisfied_share", "dissatisfied"),
+                               ("mean_perceived_wait", "perceived_wait"),
+                               ("wait_over_tolerance_share", "over_tolerance"),
+                               ("acknowledged_share", "acknowledged"),
+                               ("mean_skips", "skips"), ("mean_slips", "slips")):
+            out[(*scope, metric)] = mean(per_customer[column][mask])
+        out[(*scope, "bystander_mean_satisfaction")] = mean(s[mask & bystander])
+        out[(*scope, "complainer_mean_satisfaction")] = mean(s[mask & complained])
+    return out

@@ -134,9 +134,12 @@ def _sweep_target(path: Path, engine: str | None) -> Target:
 
 
 def scenario_identity(scenario: Any) -> dict[str, Any]:
-    """What a scenario computes: every resolved field but its name, description, seed and engine."""
-    data = scenario.model_dump(mode="json", exclude={"name", "description"})
-    data["run"] = {k: v for k, v in data["run"].items() if k not in ("seed", "engine")}
+    """What a scenario computes: every field set away from its default, but its name,
+    description, seed and engine.  Fields at their defaults are left out, so a new optional
+    field that changes nothing leaves every baseline's identity as it was."""
+    data = scenario.model_dump(mode="json", exclude={"name", "description"},
+                               exclude_defaults=True)
+    data["run"] = {k: v for k, v in data.get("run", {}).items() if k not in ("seed", "engine")}
     return data
 
 

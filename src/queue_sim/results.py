@@ -54,13 +54,20 @@ def write_run_dir(results: Results, out_dir: str | Path | None = None) -> Path:
     (or put back).
     """
     final = Path(out_dir) if out_dir is not None else default_run_dir(results)
+    return write_folder_atomically(final, lambda folder: _write_files(results, folder))
+
+
+def write_folder_atomically(final: str | Path, write) -> Path:  # noqa: ANN001 - write(folder)
+    """Create or replace folder ``final`` whole: ``write(tmp)`` fills a temporary sibling that
+    is renamed into place only once complete (see ``write_run_dir``)."""
+    final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     token = uuid.uuid4().hex[:8]
     tmp = final.parent / f".{final.name}.tmp-{token}"
     old = final.parent / f".{final.name}.old-{token}"
     try:
         tmp.mkdir()
-        _write_files(results, tmp)
+        write(tmp)
         if final.exists():
             os.replace(final, old)
             try:

@@ -1,6 +1,11 @@
-"""Running replications: draw -> engine -> summarize, serially, into one ``Results``.
+"""Running replications: draw -> engine -> summarize, on threads, into one ``Results``.
 
 Imports config, rng, engines, stats and trace; never results (writing) or the CLI.
+
+Replications run side by side on a pool of threads: the Numba kernel releases the GIL, and so
+does numpy's bulk random generation, so threads scale without copying scenarios into other
+processes.  Each replication depends only on (scenario, seed, replication index) and rows are
+collected in replication order, so the results are bit-identical whatever the number of threads.
 
 ``Results.replications`` is *wide*: one row per replication, a ``replication`` column, then
 one float column per metric named ``scope:name:metric`` (see ``queue_sim.stats``).  Wide keeps
@@ -10,11 +15,13 @@ stores compactly; ``stats.to_long`` gives the long form.
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
@@ -88,7 +95,7 @@ def resolve_seed(scenario: Scenario, seed: int | None) -> int:
 
 
 def run_replication(scenario: Scenario, seed: int, replication: int,
-                    engine: str | Callable[[Scenario, rng.Draws], Trace] = "simpy"
+                    engine: str | Callable[[Scenario, rng.Draws], Trace] = "numba"
                     ) -> tuple[dict[stats.Key, float], Trace]:
     """Draw, simulate and summarize one replication.
 
@@ -111,13 +118,78 @@ def run_replication(scenario: Scenario, seed: int, replication: int,
     simulate_one = get_engine(engine) if isinstance(engine, str) else engine
     draws = rng.draw(scenario, seed, replication)
     trace = simulate_one(scenario, draws)
-    return stats.summarize(trace), trace
+    from queue_sim import experience  # compiles a numba loop: keep `import queue_sim` light
+
+    metrics = stats.summarize(trace)
+    metrics.update(experience.metrics(trace, scenario.experience))
+    return metrics, trace
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def resolve_threads(threads: int | None, engine: str | Callable, n_replications: int) -> int:
+    """How many threads run replications: ``threads``, else every core for the numba engine
+    and one for the others (the SimPy model holds the GIL, so threads only add overhead);
+    never more than there are replications.
+
+    Raises
+    ------
+    ValueError
+        If ``threads`` is given and is not a positive integer.
+    """
+    if threads is not None:
+        if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) \
+                or threads < 1:
+            raise ValueError(f"threads must be a positive integer (got {threads!r})")
+        wanted = int(threads)
+    else:
+        wanted = available_cores() if engine == "numba" else 1
+    return max(1, min(wanted, n_replications))
+
+
+def _replication_row(scenario: Scenario, seed: int, replication: int,
+                     simulate_one: Callable[[Scenario, rng.Draws], Trace], keep: bool
+                     ) -> tuple[dict[str, float], pd.DataFrame | None]:
+    """One replication reduced to its table row (and its customer rows if kept), so a
+    thread never holds on to a whole trace longer than it needs it."""
+    metrics, trace = run_replication(scenario, seed, replication, simulate_one)
+    row = {"replication": replication,
+           **{stats.metric_column(k): v for k, v in metrics.items()}}
+    return row, customers_frame(trace, replication) if keep else None
+
+
+def _in_order(tasks: list[Callable[[], object]], n_threads: int) -> Iterator[object]:
+    """Results of ``tasks`` in their order, computed on ``n_threads`` threads with at most
+    ``2 * n_threads`` in flight (finished results wait for the ones before them)."""
+    if n_threads == 1:
+        for task in tasks:
+            yield task()
+        return
+    with ThreadPoolExecutor(n_threads, thread_name_prefix="queue_sim") as pool:
+        pending: list[Future] = []
+        queue = iter(tasks)
+        try:
+            for task in queue:
+                pending.append(pool.submit(task))
+                if len(pending) >= 2 * n_threads:
+                    yield pending.pop(0).result()
+            while pending:
+                yield pending.pop(0).result()
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 def simulate(scenario: Scenario, *, replications: int | Sequence[int] | None = None,
              seed: int | None = None, engine: str | None = None,
              keep_customers: bool | Sequence[int] = False,
-             progress: bool | None = None) -> Results:
+             progress: bool | None = None, threads: int | None = None) -> Results:
     """Run independent replications of a scenario and summarise them.
 
     Parameters
@@ -130,12 +202,16 @@ def simulate(scenario: Scenario, *, replications: int | Sequence[int] | None = N
     seed
         Root seed when the scenario has none; default fresh entropy, recorded in the manifest.
     engine
-        ``"simpy"`` or ``"numba"``; default ``scenario.run.engine``.
+        ``"numba"`` (the compiled kernel) or ``"simpy"`` (the reference model); default
+        ``scenario.run.engine``, itself ``"numba"`` unless the scenario says otherwise.
     keep_customers
         True to keep per-customer rows of every replication, or the replication indices to
         keep; False keeps none (the fast default).
     progress
         Show a tqdm bar; default: when stderr is a terminal.
+    threads
+        Threads running replications side by side; default every core for the numba engine
+        and 1 for simpy (see ``resolve_threads``).  The results do not depend on it.
 
     Returns
     -------
@@ -144,7 +220,8 @@ def simulate(scenario: Scenario, *, replications: int | Sequence[int] | None = N
     Raises
     ------
     ValueError
-        If ``seed`` conflicts with ``scenario.run.seed`` or ``replications`` is empty.
+        If ``seed`` conflicts with ``scenario.run.seed``, ``replications`` is empty or
+        ``threads`` is not a positive integer.
     queue_sim.engines.EngineError
         If the engine is unknown or unavailable.
     """
@@ -163,16 +240,17 @@ def simulate(scenario: Scenario, *, replications: int | Sequence[int] | None = N
             else set() if keep_customers is False else {int(r) for r in keep_customers})
     if progress is None:
         progress = sys.stderr.isatty()
+    n_threads = resolve_threads(threads, engine_name, len(indices))
 
     rows, kept = [], []
+    tasks = [lambda r=r: _replication_row(scenario, seed, r, simulate_one, r in keep)
+             for r in indices]
     bar = _progress_bar(len(indices), scenario.name, progress)
     try:
-        for r in indices:
-            metrics, trace = run_replication(scenario, seed, r, simulate_one)
-            rows.append({"replication": r,
-                         **{stats.metric_column(k): v for k, v in metrics.items()}})
-            if r in keep:
-                kept.append(customers_frame(trace, r))
+        for row, customers in _in_order(tasks, n_threads):
+            rows.append(row)
+            if customers is not None:
+                kept.append(customers)
             if bar is not None:
                 bar.update(1)
     finally:
@@ -186,6 +264,7 @@ def simulate(scenario: Scenario, *, replications: int | Sequence[int] | None = N
         "seed": seed, "replications": len(indices), "engine": engine_name})})
     manifest = build_manifest(resolved, seed=seed, replications=indices, engine=engine_name,
                               wall_time=time.perf_counter() - started)
+    manifest["threads"] = n_threads
     return Results(summary=summary, replications=replication_frame, customers=customers,
                    manifest=manifest)
 

@@ -36,6 +36,22 @@ utilization                 busy time / on-duty time of the staff who serve (sta
 n_visits, mean_wait         (station) visits reached by window customers and their mean wait
 complaint_time              (system, staff managers) manager time spent handling complaints
 handling_share              (staff managers, system) complaint_time / window length
+defection_rate              fraction whose last contact left the case unresolved (no re-contact)
+resolution_rate             fraction resolved: served, neither defected nor lost on the way
+contacts_per_case           handled contacts (visits served to the end) per customer
+contacts_per_resolved_case  handled contacts of these customers / customers resolved
+failure_demand_share        handled contacts that are repeats (a re-contact, an escalated
+                            contact, or a visit reached only after a failed attempt) / handled
+                            contacts (station: at that station)
+mean_time_to_resolution     first contact to the resolving departure, resolved customers (the
+                            same as mean_sojourn: served customers are the resolved ones)
+work_per_resolved_case      planned service time of the handled contacts / customers resolved,
+                            in time_unit of staff time
+escalations_per_1000        escalated contacts reached per 1,000 customers (station: into it)
+retrials_per_customer       attempts after the first, summed over visits, per customer
+retried_share               fraction with at least one retry
+mean_retry_time             mean time from a visit's first attempt to its last, summed over the
+                            customer's visits (the time in orbit of a retrial queue)
 ==========================  ===============================================================
 """
 
@@ -50,6 +66,9 @@ from scipy import stats as sps
 from queue_sim.trace import Outcome, Trace
 
 METRIC_SEP = ":"
+# the scopes of metric columns; ``counterfactual`` (name ``all``) holds the attribution metrics
+# of ``queue_sim.counterfactual`` when a run or sweep asks for them
+SCOPES = ("system", "class", "station", "staff", "counterfactual")
 PERCENTILES = (50, 90, 95, 99)
 SUMMARY_COLUMNS = ["scope", "name", "metric", "mean", "ci_low", "ci_high", "std", "reps"]
 
@@ -84,8 +103,9 @@ def summarize(trace: Trace) -> dict[Key, float]:
     complaints = np.bincount(visit_customer, weights=trace.complained.astype(float),
                              minlength=n) if n else np.zeros(0)
     bystander = bystanders(trace, visit_wait=visit_wait, visit_customer=visit_customer)
+    contacts = _contact_columns(trace, visit_customer, n)
     columns = _CustomerColumns(wait, trace.sojourn_time, trace.outcome, served,
-                               served_in_window, complaints, bystander)
+                               served_in_window, complaints, bystander, *contacts)
 
     out: dict[Key, float] = {}
     everyone = np.ones(n, dtype=bool)
@@ -95,7 +115,8 @@ def summarize(trace: Trace) -> dict[Key, float]:
     for k, cname in enumerate(names):
         of_class = trace.class_idx == k
         _customer_metrics(out, ("class", cname), in_window & of_class, of_class, columns, window)
-    _station_metrics(out, trace, window, in_window[visit_customer], visit_wait)
+    _station_metrics(out, trace, window, in_window[visit_customer], visit_wait,
+                     int(in_window.sum()))
     _staff_metrics(out, trace, window)
     return out
 
@@ -115,6 +136,29 @@ class _CustomerColumns:
     served_in_window: np.ndarray
     complaints: np.ndarray
     bystander: np.ndarray
+    contacts: np.ndarray
+    repeat_contacts: np.ndarray
+    work: np.ndarray
+    escalations: np.ndarray
+    retries: np.ndarray
+    retry_time: np.ndarray
+
+
+def _per_customer(visit_customer: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    return (np.bincount(visit_customer, weights=values.astype(float), minlength=n) if n
+            else np.zeros(0))
+
+
+def _contact_columns(trace: Trace, visit_customer: np.ndarray, n: int) -> tuple:
+    """Per customer: handled contacts, repeat ones, their work, escalations reached, retries
+    and time between first and last attempts."""
+    handled = ~np.isnan(trace.service_ended_at)
+    repeat = handled & (trace.is_recontact | (trace.n_attempts > 1))
+    reached = ~np.isnan(trace.first_queued_at)
+    retry_time = np.where(reached, trace.queued_at - trace.first_queued_at, 0.0)
+    return tuple(_per_customer(visit_customer, x, n) for x in (
+        handled, repeat, np.where(handled, trace.service_time, 0.0),
+        reached & trace.is_escalation, np.maximum(trace.n_attempts - 1, 0), retry_time))
 
 
 def _mean(x: np.ndarray) -> float:
@@ -142,7 +186,8 @@ def _customer_metrics(out: dict[Key, float], scope: tuple[str, str], mask: np.nd
     put("mean_sojourn", _mean(c.sojourn[mask][served]))
     put("wait_probability", _mean(wait > 0))
     for name, code in (("abandonment_rate", Outcome.ABANDONED), ("balking_rate", Outcome.BALKED),
-                       ("loss_rate", Outcome.LOST), ("unfinished_rate", Outcome.UNFINISHED)):
+                       ("loss_rate", Outcome.LOST), ("unfinished_rate", Outcome.UNFINISHED),
+                       ("defection_rate", Outcome.DEFECTED)):
         put(name, _mean(outcome == code))
     put("throughput", _ratio((c.served_in_window & members).sum(), window))
     n_complaints = c.complaints[mask].sum()
@@ -154,6 +199,18 @@ def _customer_metrics(out: dict[Key, float], scope: tuple[str, str], mask: np.nd
     put("bystander_mean_wait", by_wait)
     put("other_mean_wait", other_wait)
     put("bystander_wait_difference", by_wait - other_wait)
+    n_resolved = int(served.sum())
+    contacts = c.contacts[mask].sum()
+    put("resolution_rate", _mean(served))
+    put("contacts_per_case", contacts / n if n else np.nan)
+    put("contacts_per_resolved_case", _ratio(contacts, n_resolved))
+    put("failure_demand_share", _ratio(c.repeat_contacts[mask].sum(), contacts))
+    put("mean_time_to_resolution", _mean(c.sojourn[mask][served]))
+    put("work_per_resolved_case", _ratio(c.work[mask].sum(), n_resolved))
+    put("escalations_per_1000", 1000 * c.escalations[mask].sum() / n if n else np.nan)
+    put("retrials_per_customer", _mean(c.retries[mask]))
+    put("retried_share", _mean(c.retries[mask] > 0))
+    put("mean_retry_time", _mean(c.retry_time[mask]))
 
 
 def bystanders(trace: Trace, *, visit_wait: np.ndarray | None = None,
@@ -229,7 +286,8 @@ def _system_time_metrics(out: dict[Key, float], trace: Trace, window: float) -> 
 
 
 def _station_metrics(out: dict[Key, float], trace: Trace, window: float,
-                     visit_in_window: np.ndarray, visit_wait: np.ndarray) -> None:
+                     visit_in_window: np.ndarray, visit_wait: np.ndarray,
+                     n_customers: int) -> None:
     names = trace.station_names or [str(s) for s in range(len(trace.queue_area))]
     roster = trace.staff
     reached = visit_in_window & ~np.isnan(visit_wait)
@@ -246,6 +304,12 @@ def _station_metrics(out: dict[Key, float], trace: Trace, window: float,
         out[(*key, "mean_in_system")] = _ratio(trace.system_area[s], window)
         out[(*key, "n_visits")] = float(n_visits[s])
         out[(*key, "mean_wait")] = _ratio(wait_sum[s], n_visits[s])
+        at_s = visit_in_window & (trace.station == s)
+        handled = at_s & ~np.isnan(trace.service_ended_at)
+        repeat = handled & (trace.is_recontact | (trace.n_attempts > 1))
+        out[(*key, "failure_demand_share")] = _ratio(repeat.sum(), handled.sum())
+        escalated = at_s & ~np.isnan(trace.first_queued_at) & trace.is_escalation
+        out[(*key, "escalations_per_1000")] = _ratio(1000.0 * escalated.sum(), n_customers)
 
 
 def _staff_metrics(out: dict[Key, float], trace: Trace, window: float) -> None:
@@ -279,7 +343,7 @@ def parse_metric_column(column: str) -> Key | None:
         return None
     scope, rest = column.split(METRIC_SEP, 1)
     name, metric = rest.rsplit(METRIC_SEP, 1)
-    if scope not in ("system", "class", "station", "staff"):
+    if scope not in SCOPES:
         return None
     return scope, name, metric
 

@@ -41,7 +41,11 @@ import pandas as pd
 import yaml
 
 from queue_sim import stats
-from queue_sim.config.sweep import Point, Sweep, expand, point_id, sweep_hash
+from queue_sim.config.load import derive
+from queue_sim.config.sweep import (
+    Point, Sweep, SweepCounterfactual, expand, point_id, sweep_hash,
+)
+from queue_sim.engines import get_engine
 from queue_sim.errors import ConfigError, Problem, QueueSimError
 from queue_sim.results import atomic_write
 from queue_sim.executors import Executor, SerialExecutor, is_executor_failure
@@ -76,17 +80,26 @@ class SweepResult:
 
 
 def run_task(scenario: Any, seed: int, replications: list[int], engine: Engine,
-             keep: list[int]) -> list[tuple[int, dict[str, float], pd.DataFrame | None]]:
+             keep: list[int], counterfactual: SweepCounterfactual | None = None
+             ) -> list[tuple[int, dict[str, float], pd.DataFrame | None]]:
     """Run some replications of one point: ``(replication, metrics, customers or None)`` each.
 
     Module-level and free of state, so processes and Dask workers can run it; the numbers
-    depend only on the arguments.
+    depend only on the arguments.  With ``counterfactual``, each replication also runs the
+    changed point on the same random numbers and adds the attribution metrics.
     """
+    from queue_sim import counterfactual as cf
+    from queue_sim.rng import draw
     from queue_sim.runner import customers_frame, run_replication
 
+    other = derive(scenario, counterfactual.change) if counterfactual else None
     out = []
     for r in replications:
         metrics, trace = run_replication(scenario, seed, r, engine)
+        if other is not None:
+            simulate_one = get_engine(engine) if isinstance(engine, str) else engine
+            paired = simulate_one(other, draw(other, seed, r))
+            metrics.update(cf.compare(trace, paired, threshold=counterfactual.threshold)[0])
         row = {stats.metric_column(k): float(v) for k, v in metrics.items()}
         out.append((r, row, customers_frame(trace, r) if r in keep else None))
     return out
@@ -248,7 +261,7 @@ def _drive(sweep: Sweep, todo: list[Point], folder: Path, columns: dict[str, str
                 if state.failed:
                     continue
                 handle = executor.submit(run_task, state.point.scenario, seed, reps, engine,
-                                         [r for r in reps if r in keep])
+                                         [r for r in reps if r in keep], sweep.counterfactual)
                 state.outstanding += 1
                 inflight[handle] = (state, reps)
             done, _ = executor.wait(set(inflight), timeout=bar.interval)

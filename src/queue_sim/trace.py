@@ -6,17 +6,27 @@ Events are processed in order of the key ``(time, priority, sequence)``:
 
 * ``priority`` is the event kind, in this order: ``END_SERVICE`` (0), ``END_HANDLING`` (1),
   ``STAFF`` (2: shift changes, breakdowns, repairs, vacation ends), ``ABANDON`` (3),
-  ``ARRIVAL`` (4).  Releases go before seizes, so a customer arriving just as a server frees
-  up finds it free, and a customer whose patience ends at the very moment a server frees up
-  is served, not lost.
+  ``ARRIVAL`` (4), ``RECONTACT`` (5: a customer back from the orbit, i.e. a re-contact after
+  an unresolved contact, an escalated contact, or a retry after a failed attempt).  Releases
+  go before seizes, so a customer arriving just as a server frees up finds it free, and a
+  customer whose patience ends at the very moment a server frees up is served, not lost; new
+  customers go before returning ones at the same instant.
 * ``sequence`` is the order in which the events were scheduled (SimPy's event id).
+
+Separate lines, jockeying, express lanes and state-dependent service add no event kind: they
+change what happens inside the events above (express lanes are decided in the draws).  The
+announcement of ``recovery.acknowledge.by: clerk`` ends with a ``STAFF`` event.  The kernel's
+event codes (``kernels._state.EV_*``) only name handlers; the order is this priority alone.
 
 Within one event, work is done in a fixed order: the state change, then dispatching free
 servers to waiting customers (head of the queue to the lowest-numbered free server), then
 scheduling follow-up events.  Queues are ordered by ``(level, entry)``: ``level`` is 0 under
 FIFO or the class priority under priority disciplines (-1 for a priority remake), ``entry`` a
 counter taken when a visit first joins the queue, which a preempted customer keeps, so it goes
-back ahead of later arrivals of its own level.
+back ahead of later arrivals of its own level.  A retry (after abandoning, balking or finding the
+queue full) joins again with a new entry number; the entry its abandoned attempt left in the
+heap is stale and skipped when popped (lazy deletion compares the entry with the visit's
+current one), and so is every entry of a visit no longer waiting.
 
 Separate lines (``stations.<s>.lines``): each server has its own queue, ordered the same way.
 The *length* of a line is the number waiting in it plus one if its server is serving.  A
@@ -27,12 +37,18 @@ taking the head of its own line.  With jockeying, dispatching then rebalances: w
 line (ties: lowest-numbered) is at least 2 longer than the shortest (ties: lowest-numbered), the
 tail of the longest (its largest ``(level, entry)`` key) takes a new entry number, moves to the
 back of the shortest and, if that line's server is free, starts service at once.  An abandonment
-at such a station rebalances too, after the customer has left.
+at such a station rebalances too, after the customer has left (or, if it retries, after its
+return has been scheduled).  A retry picks its line again like any arrival (``shortest`` only: a
+retry at a station with a ``random`` join is refused by the schema).  An acknowledgement counts
+the customers waiting in every line of the station; with ``by: clerk`` the announcing clerk's own
+line waits while the clerk is away.
 
 State-dependent service (``stations.<s>.service_dependence``) is applied when a visit first
 starts service, after it has left the queue, so "the number still waiting" excludes it; the
 server's busy fraction (fatigue) is brought up to date at the start and end of every service
-segment, and read, decayed to the present, just before the segment that starts.
+segment, and read, decayed to the present, just before the segment that starts.  The wait
+``W`` is the wait of the attempt being served (``queued_at``: a retry's wait starts when it
+returns), and the service time so set is written to the trace's ``service_time``.
 
 Imports nothing from the engines.
 """
@@ -54,6 +70,7 @@ class Priority(IntEnum):
     STAFF = 2
     ABANDON = 3
     ARRIVAL = 4
+    RECONTACT = 5
 
 
 class Outcome(IntEnum):
@@ -64,6 +81,7 @@ class Outcome(IntEnum):
     BALKED = 2      # refused to join a queue
     LOST = 3        # found the waiting room full
     UNFINISHED = 4  # still in the system when the simulation stopped (no server came back)
+    DEFECTED = 5    # its last contact did not resolve the case and it gave up (no re-contact)
 
 
 @dataclass(frozen=True)
@@ -106,6 +124,13 @@ class Trace:
     handling_started_at: np.ndarray
     handling_ended_at: np.ndarray
     handler: np.ndarray
+    service_time: np.ndarray     # work of the visit: the plan's, or as set by
+    #                              stations.<s>.service_dependence when its service first starts
+    is_recontact: np.ndarray     # a repeat contact after an unresolved one (plan)
+    is_escalation: np.ndarray    # a contact escalated to another station (plan)
+    is_unresolved: np.ndarray    # the contact does not resolve the case (plan)
+    n_attempts: np.ndarray       # attempts at this visit (retrials); 0 = never reached
+    first_queued_at: np.ndarray  # when the first attempt reached the station
     # staff (global staff index)
     busy_time: np.ndarray
     handling_time: np.ndarray
@@ -124,15 +149,24 @@ class Trace:
     ARRAYS = ("class_idx", "arrived_at", "left_at", "outcome", "acknowledged_at", "visit_ptr",
               "station", "is_rework", "queued_at", "service_started_at", "service_ended_at",
               "server", "n_preemptions", "n_jockeys", "complained", "handling_started_at",
-              "handling_ended_at", "handler", "busy_time", "handling_time", "on_duty_time",
-              "queue_area", "system_area")
+              "handling_ended_at", "handler", "service_time", "is_recontact", "is_escalation",
+              "is_unresolved", "n_attempts", "first_queued_at", "busy_time", "handling_time",
+              "on_duty_time", "queue_area", "system_area")
 
     @classmethod
     def empty(cls, n_customers: int, visit_ptr: np.ndarray, station: np.ndarray,
-              is_rework: np.ndarray, n_staff: int, n_stations: int, **context) -> Trace:
-        """Preallocate a trace for the given plan; every time starts as NaN."""
+              is_rework: np.ndarray, n_staff: int, n_stations: int, *,
+              service_time: np.ndarray | None = None, is_recontact: np.ndarray | None = None,
+              is_escalation: np.ndarray | None = None, is_unresolved: np.ndarray | None = None,
+              **context) -> Trace:
+        """Preallocate a trace for the given plan; every time starts as NaN.  The plan columns
+        (``service_time`` and the contact flags) are copied; they default to 0 / False."""
         v = len(station)
         nan = lambda k: np.full(k, np.nan)  # noqa: E731
+
+        def plan(values: np.ndarray | None, dtype: type) -> np.ndarray:
+            return np.zeros(v, dtype) if values is None else np.asarray(values, dtype).copy()
+
         return cls(
             class_idx=np.zeros(n_customers, np.int64), arrived_at=nan(n_customers),
             left_at=nan(n_customers), outcome=np.full(n_customers, Outcome.UNFINISHED, np.int64),
@@ -142,7 +176,10 @@ class Trace:
             n_preemptions=np.zeros(v, np.int64), n_jockeys=np.zeros(v, np.int64),
             complained=np.zeros(v, bool),
             handling_started_at=nan(v), handling_ended_at=nan(v),
-            handler=np.full(v, -1, np.int64), busy_time=np.zeros(n_staff),
+            handler=np.full(v, -1, np.int64), service_time=plan(service_time, float),
+            is_recontact=plan(is_recontact, bool), is_escalation=plan(is_escalation, bool),
+            is_unresolved=plan(is_unresolved, bool), n_attempts=np.zeros(v, np.int64),
+            first_queued_at=nan(v), busy_time=np.zeros(n_staff),
             handling_time=np.zeros(n_staff), on_duty_time=np.zeros(n_staff),
             queue_area=np.zeros(n_stations), system_area=np.zeros(n_stations), **context)
 
@@ -185,7 +222,16 @@ class Trace:
             "wait_time": self.wait_time, "sojourn_time": self.sojourn_time,
             "acknowledged_at": self.acknowledged_at,
             "n_visits": np.diff(self.visit_ptr),
+            "n_contacts": self.contacts_per_customer,
+            "is_resolved": self.outcome == Outcome.SERVED,
         })
+
+    @property
+    def contacts_per_customer(self) -> np.ndarray:
+        """Handled contacts (visits whose service ended) per customer."""
+        handled = (~np.isnan(self.service_ended_at)).astype(float)
+        return np.bincount(self.visit_customer, weights=handled,
+                           minlength=self.n_customers).astype(np.int64)
 
     def visits_frame(self) -> pd.DataFrame:
         """One row per planned station visit (never-reached visits have NaN times)."""
@@ -205,6 +251,9 @@ class Trace:
             "complained": self.complained,
             "handling_started_at": self.handling_started_at,
             "handling_ended_at": self.handling_ended_at, "handler": who(self.handler),
+            "service_time": self.service_time, "is_recontact": self.is_recontact,
+            "is_escalation": self.is_escalation, "is_unresolved": self.is_unresolved,
+            "n_attempts": self.n_attempts, "first_queued_at": self.first_queued_at,
         })
 
     def array_fields(self) -> dict[str, np.ndarray]:

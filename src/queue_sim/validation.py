@@ -173,6 +173,7 @@ def _cases() -> list[Case]:
                       one_station(1, {"a": poisson_class(0.5, exp(1.0))},
                                   breakdowns={"rate": 0.1, "repair": exp(2.0), "clock": "busy"}),
                       [system("mean_wait", r.mean_wait)], tolerance=0.04))
+    cases += _contact_cases()
     r = theory.mg1_multiple_vacations(0.6, 1.0, 2.0, 1.0, 2.0)
     cases.append(Case("M/G/1 vacations", "M/M/1 with multiple exhaustive vacations Exp(1) "
                       "(Fuhrmann-Cooper, 7.15)",
@@ -181,6 +182,40 @@ def _cases() -> list[Case]:
                       [system("mean_wait", r.mean_wait),
                        system("wait_probability", r.wait_probability)]))
     return cases
+
+
+def _contact_cases() -> list[Case]:
+    """Re-contacts and retrials: the failure-demand network (DOMAIN.md 4b.1) and the M/M/1
+    retrial queue (7.14)."""
+    lam, s, q, c, d = 1.0, 6.0, 0.7, 12, 60.0
+    r = theory.failure_demand_network(lam, s, q, c, d)
+    agents = Check("station", "agents", "utilization", r.utilization)
+    failure_demand = Case(
+        "Failure demand", "M/M/12 agents, q = 0.7, unresolved customers re-contact after "
+        "Exp(60) (product form, 4b.1; the table's s = 6, q = 0.7 row)",
+        {"stations": {"agents": {"servers": c}},
+         "classes": {"case": {"arrivals": {"kind": "poisson", "rate": lam},
+                              "service": {"agents": exp(s)},
+                              "resolution": {"agents": {"probability": q, "recontact": {
+                                  "probability": 1.0, "delay": exp(d)}}}}}},
+        [system("contacts_per_resolved_case", r.contacts_per_case),
+         system("failure_demand_share", r.failure_share),
+         system("mean_time_to_resolution", r.mean_time_to_resolution),
+         system("work_per_resolved_case", r.work_per_case), agents,
+         Check("station", "agents", "mean_wait", r.mean_wait_per_contact)],
+        customers=HEAVY, quick_factor=16, warmup=600.0, tolerance=0.04)
+    r = theory.mm1_retrial(0.6, 1.0, 1.0)
+    retrial = Case(
+        "M/M/1 retrial", "M/M/1 without waiting room, blocked customers retry at rate 1 "
+        "(7.14)",
+        one_station(1, {"a": poisson_class(0.6, exp(1.0), retrial={
+            "probability": 1.0, "delay": exp(1.0), "when": ["lost"]})}, capacity=0),
+        [system("retried_share", r.blocking_probability),
+         system("mean_retry_time", r.mean_orbit_time),
+         system("retrials_per_customer", r.mean_retrials),
+         system("mean_sojourn", r.mean_sojourn),
+         system("utilization", 0.6)])
+    return [failure_demand, retrial]
 
 
 CASES: list[Case] = _cases()

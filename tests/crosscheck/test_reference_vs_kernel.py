@@ -165,6 +165,12 @@ EXTRAS = {
         ("classes.a.balking", {"max_queue": 3, "join_probability": [1, 0.7]})]),
     "acknowledge_announcements": lambda: _counter(
         "drop_everything", "fifo", acknowledge={"per_customer": 0.2, "per_announcement": 1}),
+    "acknowledge_by_clerk": lambda: _counter(
+        "drop_everything", "fifo",
+        acknowledge={"per_customer": 0.2, "per_announcement": 1, "by": "clerk"}),
+    "acknowledge_by_clerk_shifts_preemptive": lambda: _counter(
+        "finish_current", "preemptive", schedule=SCHEDULE, on_shift_end="hand_back",
+        acknowledge={"per_customer": 0.3, "per_announcement": 0.5, "by": "clerk"}),
     "no_patience_overload": lambda: _with(_counter("queue", "fifo"), [
         ("classes.a.patience", None), ("classes.a.balking", None),
         ("stations.till.capacity", None), ("stations.till.servers", 1)]),
@@ -205,6 +211,74 @@ EXTRAS = {
         _counter("remake_only", "fifo"), {"join": "random", "jockeying": True}), [
         ("stations.express", {"servers": 1, "lines": {"join": "shortest"},
                               "express_for": {"station": "till", "max_service": 0.5}})]),
+    # re-contacts, escalation and retrials (issue 7)
+    "contact_tiers": lambda: _contact_tiers(),
+    "retrial_no_waiting_room": lambda: {
+        "run": {"horizon": 300},
+        "stations": {"s": {"servers": 1, "capacity": 0}},
+        "classes": {"a": {"arrivals": {"kind": "poisson", "rate": 0.7},
+                          "service": {"s": {"kind": "exponential", "mean": 1}},
+                          "retrial": {"probability": 1.0,
+                                      "delay": {"kind": "exponential", "mean": 0.5}}}}},
+    "recontact_retrial_counter": lambda: _with(_counter("drop_everything", "preemptive"), [
+        ("classes.a.resolution", {"kitchen": {
+            "curve": {"kind": "logistic", "q_max": 0.9, "midpoint": 0.2, "tau": 0.1},
+            "handle_time_cap": 0.4, "repeat_extra": 0.1,
+            "recontact": {"probability": 0.7, "delay": {"kind": "exponential", "mean": 5}},
+            "escalation": {"to": "till", "after": 2, "probability": 0.5,
+                           "delay": {"kind": "deterministic", "value": 1}}}}),
+        ("classes.a.retrial", {"probability": 0.6, "delay": {"kind": "exponential", "mean": 2},
+                               "when": ["abandoned", "balked"]}),
+        ("classes.b.retrial", {"probability": 0.5, "max_attempts": 3,
+                               "delay": {"kind": "deterministic", "value": 1.0}})]),
+    # both branches together: separate lines, express lanes and state-dependent service with
+    # re-contacts, retrials and clerk acknowledgements
+    "separate_lines_retrials_recontacts_clerk_ack": lambda: _with(_separate(
+        _counter("dedicated", "fifo", acknowledge={"per_customer": 0.2, "per_announcement": 0.5,
+                                                   "by": "clerk"}),
+        {"join": "shortest", "jockeying": True}), [
+        ("classes.a.retrial", {"probability": 0.7, "delay": {"kind": "exponential", "mean": 2},
+                               "max_attempts": 3}),
+        ("classes.a.resolution", {"kitchen": {
+            "probability": 0.6, "repeat_extra": 0.1,
+            "recontact": {"probability": 0.8, "delay": {"kind": "exponential", "mean": 4}}}})]),
+    "separate_lines_random_recontacts_clerk_ack": lambda: _with(_separate(
+        _counter("dedicated", "priority", acknowledge={"per_customer": 0.3, "by": "clerk"}),
+        {"join": "random", "jockeying": True}), [
+        ("classes.a.resolution", {"kitchen": {
+            "curve": {"kind": "exponential", "q_max": 0.9, "tau": 0.3},
+            "recontact": {"probability": 0.9, "delay": {"kind": "exponential", "mean": 3}},
+            "escalation": {"to": "till", "probability": 0.5}}})]),
+    "service_dependence_retrials_separate_lines": lambda: _with(_separate(
+        _counter("finish_current", "fifo"), {"join": "shortest"}, floating=True), [
+        ("stations.till.service_dependence", {"per_wait": 0.3, "wait_reference": 0.5,
+                                              "queue_threshold": 2, "queue_factor": 0.8,
+                                              "fatigue_window": 10, "fatigue_threshold": 0.4,
+                                              "fatigue_factor": 0.5}),
+        ("classes.a.patience", {"kind": "exponential", "mean": 3}),
+        ("classes.a.retrial", {"probability": 0.8, "delay": {"kind": "uniform", "low": 0.5,
+                                                             "high": 2}}),
+        ("classes.a.resolution", {"kitchen": {
+            "probability": 0.7,
+            "recontact": {"probability": 1.0, "delay": {"kind": "exponential", "mean": 2}}}})]),
+    "service_dependence_retrials_shared_line": lambda: _with(
+        _counter("drop_everything", "preemptive",
+                 acknowledge={"per_customer": 0.1, "by": "clerk"}), [
+        ("stations.till.service_dependence", {"per_wait": 0.2, "queue_threshold": 1,
+                                              "queue_factor": 1.2}),
+        ("classes.a.retrial", {"probability": 0.6, "delay": {"kind": "exponential", "mean": 1}}),
+        ("classes.b.retrial", {"probability": 0.9, "max_attempts": 2,
+                               "delay": {"kind": "deterministic", "value": 1.0},
+                               "when": ["lost"]})]),
+    "express_lane_recontacts_retrials": lambda: _with(_counter("drop_everything", "fifo"), [
+        ("stations.express", {"servers": 1, "capacity": 2,
+                              "express_for": {"station": "till", "max_service": 0.7}}),
+        ("classes.a.retrial", {"probability": 0.7, "delay": {"kind": "exponential", "mean": 2}}),
+        ("classes.b.retrial", {"probability": 0.5, "delay": {"kind": "exponential", "mean": 1},
+                               "when": ["balked", "lost"]}),
+        ("classes.a.resolution", {"kitchen": {
+            "probability": 0.5,
+            "recontact": {"probability": 0.7, "delay": {"kind": "exponential", "mean": 5}}}})]),
 }
 
 
@@ -218,6 +292,30 @@ def _separate(data: dict, lines: dict, floating: bool = False) -> dict:
     if floating:
         data["staff"]["managers"] = [{"name": "floor", "home": None}]
     return data
+
+
+def _contact_tiers() -> dict:
+    """Contact form (impatient callers retry) -> social media -> expert desk (DOMAIN.md 4a)."""
+    exp = lambda m: {"kind": "exponential", "mean": m}  # noqa: E731
+    return {
+        "run": {"horizon": 400, "warmup": 20},
+        "stations": {"form": {"servers": 2, "capacity": 4}, "social": {"servers": 1},
+                     "expert": {"servers": 1}},
+        "classes": {"case": {
+            "arrivals": {"kind": "poisson", "rate": 0.5}, "route": ["form"],
+            "service": {"form": exp(3), "social": exp(1), "expert": exp(5)},
+            "patience": exp(5),
+            "resolution": {
+                "form": {"curve": {"kind": "exponential", "q_max": 0.9, "tau": 3},
+                         "handle_time_cap": 4, "repeat_extra": 0.5,
+                         "recontact": {"probability": 0.8, "delay": exp(20)},
+                         "escalation": {"to": "social", "after": 2, "probability": 0.5}},
+                "social": {"probability": 0.0, "escalation": {
+                    "to": "expert", "probability": 1.0,
+                    "delay": {"kind": "deterministic", "value": 2}}},
+                "expert": {"probability": 0.95,
+                           "recontact": {"probability": 1, "delay": exp(10)}}},
+            "retrial": {"probability": 0.7, "delay": exp(3), "max_attempts": 4}}}}
 
 
 def _with(data: dict, changes: list[tuple[str, object]]) -> dict:
@@ -315,6 +413,8 @@ def scenarios(draw_):  # noqa: ANN001, ANN201 - hypothesis strategy
                              "jockeying": draw_(st.booleans())}
         stations[name] = spec
     separate = {n for n, spec in stations.items() if "lines" in spec}
+    random_lines = {n for n in separate if stations[n]["lines"]["join"] == "random"}
+    dependent = {n for n, spec in stations.items() if "service_dependence" in spec}
     classes = {}
     any_complaints = False
     for c in range(draw_(st.integers(1, 2))):
@@ -345,12 +445,44 @@ def scenarios(draw_):  # noqa: ANN001, ANN201 - hypothesis strategy
                 rule["join_probability"] = draw_(st.lists(st.floats(0, 1), min_size=1,
                                                           max_size=4))
             cls["balking"] = rule
-        if draw_(st.booleans()):
+        # a retry at a line picked at random is refused (it would reuse its line uniform)
+        if draw_(st.integers(0, 2)) == 0 and not visited & random_lines:
+            cls["retrial"] = {"probability": draw_(st.floats(0, 1)),
+                              "delay": draw_(CONTINUOUS),
+                              "when": draw_(st.lists(st.sampled_from(["abandoned", "balked",
+                                                                    "lost"]),
+                                                   min_size=1, max_size=3, unique=True))}
+            if draw_(st.booleans()):
+                cls["retrial"]["max_attempts"] = draw_(st.integers(1, 4))
+        has_complaints = draw_(st.booleans())
+        first = cls["route"][0] if "route" in cls else cls["routing"]["start"]
+        # resolution where service depends on the state is refused (decided in the draws)
+        if draw_(st.integers(0, 2)) == 0 and visited - dependent:
+            where = draw_(st.sampled_from(sorted(visited - dependent)))
+            res: dict = {"probability": draw_(st.floats(0.3, 1))} if draw_(st.booleans()) else {
+                "curve": {"kind": "exponential", "q_max": draw_(st.floats(0.5, 1)),
+                          "tau": draw_(st.floats(0.2, 2))}}
+            if draw_(st.booleans()):
+                res["handle_time_cap"] = draw_(st.floats(0.2, 3))
+            res["repeat_extra"] = draw_(st.floats(0, 0.5))
+            if draw_(st.booleans()):
+                res["recontact"] = {"probability": draw_(st.floats(0, 0.9)),
+                                    "delay": draw_(CONTINUOUS)}
+            if draw_(st.booleans()):
+                res["escalation"] = {"to": draw_(st.sampled_from(sorted(visited))),
+                                     "after": draw_(st.integers(1, 2)),
+                                     "probability": draw_(st.floats(0, 1)),
+                                     "delay": draw_(CONTINUOUS)}
+            cls["resolution"] = {where: res}
+            if where == first:  # complaints and resolution at one station are refused
+                has_complaints = False
+        if has_complaints:
             any_complaints = True
             comp = {"probability": draw_(st.floats(0.05, 0.4)), "handling": draw_(CONTINUOUS),
                     "rework": draw_(st.booleans()), "rework_priority": draw_(st.booleans())}
-            if draw_(st.booleans()):
-                comp["station"] = draw_(st.sampled_from(sorted(visited)))
+            allowed = sorted(visited - set(cls.get("resolution", {})))
+            if allowed and draw_(st.booleans()):
+                comp["station"] = draw_(st.sampled_from(allowed))
             if draw_(st.integers(0, 2)) == 0:
                 comp["rework_service"] = draw_(CONTINUOUS)
             cls["complaints"] = comp
@@ -367,6 +499,8 @@ def scenarios(draw_):  # noqa: ANN001, ANN201 - hypothesis strategy
     if draw_(st.booleans()):
         recovery["acknowledge"] = {"per_customer": draw_(st.floats(0, 0.5)),
                                    "per_announcement": draw_(st.floats(0, 1))}
+        if not any("breakdowns" in s or "vacations" in s for s in stations.values()):
+            recovery["acknowledge"]["by"] = draw_(st.sampled_from(["handler", "clerk"]))
     horizon = draw_(st.floats(20, 80))
     return {"run": {"horizon": horizon, "warmup": draw_(st.floats(0, horizon / 4)),
                     "max_visits": 200},

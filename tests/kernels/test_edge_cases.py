@@ -130,9 +130,9 @@ def test_rerun_with_more_episode_draws(monkeypatch):
     calls: list[int] = []
     real = kernel_module.run_kernel
 
-    def spy(scenario, draws, inputs, n_episodes):  # noqa: ANN001, ANN202
+    def spy(scenario, draws, inputs, n_episodes, *more):  # noqa: ANN001, ANN202
         calls.append(n_episodes)
-        return real(scenario, draws, inputs, n_episodes)
+        return real(scenario, draws, inputs, n_episodes, *more)
 
     monkeypatch.setattr(kernel_module, "_initial_episodes", lambda scenario, draws: 2)
     monkeypatch.setattr(kernel_module, "run_kernel", spy)
@@ -197,10 +197,14 @@ PYTHON_MODE_SCENARIO = {
                                   "kitchen": {"kind": "gamma", "mean": 0.4, "cv": 0.5}},
                       "patience": {"kind": "exponential", "mean": 6},
                       "balking": {"max_queue": 4, "join_probability": [1, 0.8]},
+                      "retrial": {"probability": 0.8, "delay": {"kind": "exponential",
+                                                                "mean": 2}},
                       "complaints": {"probability": 0.2, "rework_priority": True,
                                      "handling": {"kind": "uniform", "low": 1, "high": 3}}},
                 "b": {"arrivals": {"kind": "poisson", "rate": 0.4}, "priority": 0,
-                      "service": {"till": {"kind": "weibull", "shape": 1.5, "scale": 1}}}},
+                      "service": {"till": {"kind": "weibull", "shape": 1.5, "scale": 1}},
+                      "resolution": {"till": {"probability": 0.6, "recontact": {
+                          "probability": 0.7, "delay": {"kind": "exponential", "mean": 4}}}}}},
     "staff": {"managers": [{"name": "boss", "home": "till"}, {"name": "floor"}]},
     "recovery": {"policy": "drop_everything",
                  "acknowledge": {"per_customer": 0.1, "per_announcement": 0.5}},
@@ -232,3 +236,4 @@ def test_kernel_as_plain_python_equals_the_jitted_kernel(tmp_path: Path):
         np.testing.assert_array_equal(saved[name], value, err_msg=name)
     assert (jitted.complained.any() and jitted.n_preemptions.any()
             and np.isfinite(jitted.acknowledged_at).any())
+    assert jitted.is_recontact.any() and (jitted.n_attempts > 1).any()

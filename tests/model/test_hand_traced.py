@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pytest
 
+from queue_sim.errors import ConfigError
 from queue_sim.trace import Outcome
 from tests.model.hand_traced import build, fixed, run
 
@@ -203,6 +204,43 @@ def test_acknowledgement_costs_time_and_is_recorded(tmp_path, engine):
     assert listed(t.handling_ended_at) == [7, None, None, None]
     assert listed(t.acknowledged_at) == [None, 2, 2]
     assert t.service_started_at[1] == 7
+
+
+def test_clerk_acknowledges_and_pauses_its_customer(tmp_path, engine):
+    # clerks 0 and 1 and the manager (2).  X (0, service 10) on clerk 0; A (0.25, 2) on
+    # clerk 1 goes wrong at 2.25; B (0.5, 3) on the manager; C (1, 1) waits.  At 2.25 the
+    # manager drops B (1.25 left) and handles A until 6.25; clerk 0, the announcer, stops
+    # X for 0.5 + 2 * 0.25 = 1 (X resumes at 3.25 with 7.75 left, ends at 11); clerk 1 takes
+    # B 2.25-3.5, C 3.5-4.5, and A's remake 6.25-7.25.  The handling itself is not longer.
+    sc = build(tmp_path, {
+        "x": {"at": [0], "service": 10},
+        "a": {"at": [0.25], "service": 2,
+              "complaints": {"probability": 1.0, "handling": fixed(4),
+                             "rework_service": fixed(1)}},
+        "b": {"at": [0.5], "service": 3},
+        "c": {"at": [1], "service": 1},
+    }, stations={"till": {"servers": 2}}, staff={"managers": [{"name": "boss", "home": "till"}]},
+        recovery={"policy": "drop_everything",
+                  "acknowledge": {"per_customer": 0.25, "per_announcement": 0.5, "by": "clerk"}})
+    t = run(sc, engine)
+    starts, ends, servers, left = visits(t)  # rows: X, A, A's remake, B, C
+    assert starts == [0, 0.25, 6.25, 0.5, 3.5]
+    assert ends == [11, 2.25, 7.25, 3.5, 4.5]
+    assert servers == [0, 1, 1, 1, 1]
+    assert listed(t.handling_started_at)[1] == 2.25
+    assert listed(t.handling_ended_at)[1] == 6.25
+    assert listed(t.acknowledged_at) == [None, None, 2.25, 2.25]
+    assert t.n_preemptions.tolist() == [0, 0, 0, 1, 0]
+    assert t.busy_time[0] == 10  # clerk 0 announced for 1 of its 11 minutes with X
+
+
+def test_clerk_acknowledgement_is_refused_with_breakdowns(tmp_path, engine):
+    with pytest.raises(ConfigError, match="acknowledge.by"):
+        build(tmp_path, {"a": {"at": [0], "service": 1, "complaints": {
+            "probability": 0.5, "handling": fixed(1)}}},
+            stations={"till": {"servers": 1, "breakdowns": {"rate": 0.1, "repair": fixed(1)}}},
+            staff={"managers": [{"home": "till"}]},
+            recovery={"policy": "queue", "acknowledge": {"per_customer": 1, "by": "clerk"}})
 
 
 def test_priority_remake_jumps_the_queue(tmp_path, engine):

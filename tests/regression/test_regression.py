@@ -313,8 +313,8 @@ def test_bad_input_exits_2(case, capsys, tmp_path, tiny, monkeypatch) -> None:  
     elif case == "other scenario":
         tiny.write_text(yaml.safe_dump({**TINY, "run": {**TINY["run"], "customers": 301}}))
         expected = "identity must match"
-    elif case == "unavailable engine":
-        monkeypatch.setitem(engines.ENGINES, "simpy", "queue_sim.no_such_engine:simulate")
+    elif case == "unavailable engine":  # tiny names no engine: the default (numba) is used
+        monkeypatch.setitem(engines.ENGINES, "numba", "queue_sim.no_such_engine:simulate")
         expected = "--engine must name an available engine"
     code, out, err = run_cli(capsys, "regress", target, "--baseline", baseline)
     assert code == 2, out + err

@@ -25,7 +25,10 @@ def with_(changes: dict) -> dict:
         *parents, last = key.split(".")
         for part in parents:
             node = node.setdefault(part, {})
-        node[last] = value
+        if value is None:
+            node.pop(last, None)
+        else:
+            node[last] = value
     return data
 
 
@@ -104,3 +107,52 @@ def test_managers_may_serve_a_line_when_they_never_leave_it():
     for policy in ("dedicated", "remake_only"):
         scenario_from_dict(with_({"staff.managers": [{"home": "till"}],
                                   "recovery.policy": policy}))
+
+
+# -- with re-contacts and retrials (the merge of feat/lines and main) ------------------------
+RETRIAL = {"probability": 0.5, "delay": {"kind": "exponential", "mean": 1.0}}
+RESOLUTION = {"probability": 0.8,
+              "recontact": {"probability": 1.0, "delay": {"kind": "exponential", "mean": 2}}}
+
+
+@pytest.mark.parametrize("changes, key, words", [
+    # a retry would reuse its visit's line uniform, so it would always rejoin the same line
+    ({"classes.a.retrial": RETRIAL}, "classes.a.retrial",
+     "stations.till.lines.join 'random'"),
+    # the lane is chosen from the drawn service time, resolution from the capped handle time
+    ({"stations.till": {"servers": 2}, "classes.a.resolution": {"till": RESOLUTION},
+      "stations.fast": {"express_for": {"station": "till", "max_service": 1}}},
+     "classes.a.resolution.till", "stations.fast.express_for"),
+    ({"stations.till": {"servers": 2}, "classes.a.resolution": {"fast": RESOLUTION},
+      "classes.a.service.fast": {"kind": "exponential", "mean": 1.0},
+      "classes.a.route": ["till", "fast"],
+      "stations.fast": {"express_for": {"station": "till", "max_service": 1}}},
+     "classes.a.resolution.fast", "stations.fast.express_for"),
+    # resolution is decided in the draws; a state-dependent service time would not move it
+    ({"stations.till.service_dependence": {"queue_threshold": 2, "queue_factor": 0.7},
+      "classes.a.resolution": {"till": RESOLUTION}},
+     "classes.a.resolution.till", "stations.till.service_dependence"),
+])
+def test_refused_combinations_with_recontacts_and_retrials(changes, key, words):
+    with pytest.raises(ConfigError) as err:
+        scenario_from_dict(with_(changes))
+    assert err.value.key == key
+    assert words in str(err.value)
+
+
+@pytest.mark.parametrize("changes", [
+    # the shortest line is a rule of the moment, so a retry just joins the shortest again
+    {"stations.till.lines.join": "shortest", "classes.a.retrial": RETRIAL,
+     "classes.a.patience": {"kind": "exponential", "mean": 2}},
+    {"classes.a.resolution": {"till": RESOLUTION}},
+    {"stations.till.service_dependence": {"per_wait": 0.2}, "stations.till.lines": None,
+     "classes.a.retrial": RETRIAL},
+    {"staff.managers": [{"home": None}], "recovery.policy": "queue",
+     "recovery.acknowledge": {"per_customer": 0.1, "by": "clerk"},
+     "classes.a.complaints": {"probability": 0.1,
+                              "handling": {"kind": "exponential", "mean": 2}}},
+    {"stations.till": {"servers": 2}, "classes.a.retrial": RETRIAL,
+     "stations.fast": {"express_for": {"station": "till", "max_service": 1}}},
+])
+def test_supported_combinations_with_recontacts_and_retrials(changes):
+    scenario_from_dict(with_(changes))

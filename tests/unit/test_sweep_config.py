@@ -127,7 +127,8 @@ def test_overrides_apply_to_every_point(folder: Path) -> None:
 
 
 def test_run_defaults_come_from_the_base(folder: Path) -> None:
-    assert make(folder).resolved_run() == {"replications": 3, "seed": 7, "engine": "simpy"}
+    assert make(folder).resolved_run() == {"replications": 3, "seed": 7, "engine": "numba"}
+    assert make(folder, run={"engine": "simpy"}).resolved_run()["engine"] == "simpy"
     assert make(folder, run={"replications": 5, "seed": 1}).resolved_run()["seed"] == 1
 
 

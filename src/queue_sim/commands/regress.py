@@ -35,7 +35,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "correction, for changes that reshuffle random numbers")
     parser.add_argument("--junit", type=Path, default=None, metavar="FILE",
                         help="also write JUnit XML (one testcase per metric)")
-    parser.add_argument("--engine", choices=["simpy", "numba"], default=None,
+    parser.add_argument("--engine", choices=["numba", "simpy"], default=None,
                         help="engine to run (default: the file's run.engine)")
 
 

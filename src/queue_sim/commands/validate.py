@@ -57,6 +57,9 @@ def run(args: argparse.Namespace) -> int:
     engines = _engines(args.engine)
     n = len(cases) * len(engines)
     done = iter(range(1, n + 1))
+    from queue_sim.runner import git_revision
+
+    revision = git_revision()  # of the code that runs, not of the tree when it ends
     started = time.perf_counter()
 
     def progress(label: str) -> None:
@@ -68,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
     wall = time.perf_counter() - started
     print_table(table, validation.CONFIDENCE, quick=args.quick)
     files = write_outputs(table, args.out, engines=engines, quick=args.quick,
-                          confidence=validation.CONFIDENCE, wall_time=wall)
+                          confidence=validation.CONFIDENCE, wall_time=wall,
+                          revision=revision)
     per_case = table.groupby(["engine", "case"], sort=False)["passed"].all()
     for engine in engines:
         passed = per_case.loc[engine]
@@ -174,26 +178,28 @@ def print_table(table: Any, confidence: float, *, quick: bool, file: Any = None)
 
 
 def write_outputs(table: Any, out: Path, *, engines: list[str], quick: bool, confidence: float,
-                  wall_time: float) -> list[Path]:
-    """``validation.csv``, ``validation.png``, ``validation_figure.csv``, ``manifest.json``."""
+                  wall_time: float, revision: str | None = None) -> list[Path]:
+    """``validation.csv``, ``validation.png``, ``validation_figure.csv``, ``manifest.json``,
+    each written atomically."""
+    from queue_sim.results import atomic_write
     from queue_sim.runner import git_revision, package_versions
 
-    out.mkdir(parents=True, exist_ok=True)
     files = [out / "validation.csv", out / "validation.png", out / "validation_figure.csv",
              out / "manifest.json"]
     frame = table.assign(confidence=confidence, quick=quick)
-    frame.to_csv(files[0], index=False)
+    atomic_write(files[0], lambda p: frame.to_csv(p, index=False))
     figure, drawn = draw_figure(table, confidence, quick=quick)
-    figure.savefig(files[1], dpi=150)
-    drawn.to_csv(files[2], index=False)
+    atomic_write(files[1], lambda p: figure.savefig(p, dpi=150, format="png"))
+    atomic_write(files[2], lambda p: drawn.to_csv(p, index=False))
     per_case = table.groupby(["engine", "case"], sort=False)["passed"].all()
     manifest = {"command": "queue-sim validate", "engines": engines, "quick": quick,
                 "confidence": confidence, "cases": list(dict.fromkeys(table["case"])),
                 "cases_passed": {e: int(per_case.loc[e].sum()) for e in engines},
                 "cases_total": {e: int(len(per_case.loc[e])) for e in engines},
                 "comparisons": len(table), "wall_time_s": round(wall_time, 1),
-                "versions": package_versions(), "git_revision": git_revision()}
-    files[3].write_text(json.dumps(manifest, indent=2) + "\n")
+                "versions": package_versions(),
+                "git_revision": revision if revision is not None else git_revision()}
+    atomic_write(files[3], lambda p: p.write_text(json.dumps(manifest, indent=2) + "\n"))
     return files
 
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from queue_sim.config import distributions, schema
 from queue_sim.errors import ConfigError, InvalidField, Problem
 
-_UNION_TAGS = {"poisson", "schedule", "trace", *distributions.DISTRIBUTION_KINDS}
+_UNION_TAGS = {"poisson", "schedule", "trace", "logistic", *distributions.DISTRIBUTION_KINDS}
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
@@ -295,6 +295,14 @@ def _distributions(scenario: schema.Scenario) -> Iterable[tuple[str, Any]]:
             yield f"classes.{cname}.complaints.handling", cls.complaints.handling
             if cls.complaints.rework_service is not None:
                 yield f"classes.{cname}.complaints.rework_service", cls.complaints.rework_service
+        for sname, res in (cls.resolution or {}).items():
+            if res.recontact is not None:
+                yield f"classes.{cname}.resolution.{sname}.recontact.delay", res.recontact.delay
+            if res.escalation is not None and res.escalation.delay is not None:
+                yield (f"classes.{cname}.resolution.{sname}.escalation.delay",
+                       res.escalation.delay)
+        if cls.retrial is not None:
+            yield f"classes.{cname}.retrial.delay", cls.retrial.delay
     for sname, st in scenario.stations.items():
         if st.breakdowns is not None:
             yield f"stations.{sname}.breakdowns.repair", st.breakdowns.repair

@@ -9,9 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
+import numpy as np
 from pydantic import Field, PrivateAttr, model_validator
+from scipy import special
 
 from queue_sim.config.distributions import Distribution, Frozen
+from queue_sim.config.population import Population
 from queue_sim.errors import InvalidField
 
 
@@ -147,6 +150,122 @@ class Complaints(Frozen):
         default=None, description="service time of the remake; default: the station's")
 
 
+# ---------------------------------------------------------------------------------------------
+# Resolution, re-contacts, escalation and retrials (DOMAIN.md 1.2, 4, 6)
+
+
+class ExponentialCurve(Frozen):
+    """Quality-speed curve ``q(s) = q_max (1 - exp(-s / tau))``: concave, so every extra minute
+    of handle time buys less resolution (Anand, Pac & Veeraraghavan 2011; DOMAIN.md 6a)."""
+
+    kind: Literal["exponential"] = "exponential"
+    q_max: float = Field(gt=0, le=1, description="resolution probability of a very long contact")
+    tau: float = Field(gt=0, description="handle time scale, in time_unit (q reaches 63% of "
+                                         "q_max at s = tau)")
+
+    def probability(self, s: np.ndarray) -> np.ndarray:
+        return self.q_max * -np.expm1(-np.asarray(s, float) / self.tau)
+
+
+class LogisticCurve(Frozen):
+    """S-shaped quality-speed curve ``q(s) = q_max / (1 + exp(-(s - midpoint) / tau))``: short
+    contacts resolve almost nothing, so cutting handle time can raise the cost per resolved case
+    (DOMAIN.md 6b, case (a))."""
+
+    kind: Literal["logistic"] = "logistic"
+    q_max: float = Field(gt=0, le=1, description="resolution probability of a very long contact")
+    midpoint: float = Field(ge=0, description="handle time at which q = q_max / 2, in time_unit")
+    tau: float = Field(gt=0, description="steepness scale, in time_unit")
+
+    def probability(self, s: np.ndarray) -> np.ndarray:
+        return self.q_max * special.expit((np.asarray(s, float) - self.midpoint) / self.tau)
+
+
+QualityCurve = Annotated[Union[ExponentialCurve, LogisticCurve], Field(discriminator="kind")]
+
+
+class Recontact(Frozen):
+    """What a customer whose contact did not resolve the case does: contact the same station
+    again after a delay (failure demand), or give up and defect."""
+
+    probability: float = Field(ge=0, le=1, description="probability of contacting again after "
+                                                       "an unresolved contact; otherwise the "
+                                                       "customer defects (outcome 'defected')")
+    delay: Distribution = Field(description="time from the end of the unresolved contact to "
+                                            "the next contact, in time_unit")
+
+
+class Escalation(Frozen):
+    """After repeated unresolved contacts at a station, the customer goes to another channel
+    (the contact form, then social media, then an expert desk)."""
+
+    to: str = Field(description="station the escalated contact goes to")
+    after: int = Field(default=1, ge=1, description="consecutive unresolved contacts at this "
+                                                    "station before escalating is possible")
+    probability: float = Field(ge=0, le=1, description="probability of escalating after each "
+                                                       "unresolved contact from the after-th on")
+    delay: Distribution | None = Field(default=None, description="time from the end of the "
+                                       "unresolved contact to the escalated contact, in "
+                                       "time_unit; default: recontact.delay")
+
+
+class Resolution(Frozen):
+    """Whether a contact at a station resolves the customer's case, decided at its end.
+
+    The resolution probability is a constant or a quality-speed curve evaluated on the contact's
+    own handle time (after the cap).  Every draw is made up front from the customer's own
+    uniforms, so a policy change (a cap, another curve) meets the same customers.  Unresolved
+    contacts escalate (``escalation``), re-contact (``recontact``) or defect, in that order.
+    """
+
+    probability: float | None = Field(default=None, ge=0, le=1,
+                                      description="constant resolution probability q")
+    curve: QualityCurve | None = Field(default=None, description="quality-speed curve q(s) of "
+                                       "the contact's handle time s (instead of probability)")
+    handle_time_cap: float | None = Field(default=None, gt=0, description="AHT target: handle "
+                                          "time is min(s, cap), in time_unit, and q is "
+                                          "evaluated at the capped time; default: no cap")
+    repeat_extra: float = Field(default=0.0, ge=0, description="extra handle time of a repeat "
+                                "contact (re-explaining the case), in time_unit; it is not "
+                                "capped and does not raise q")
+    recontact: Recontact | None = Field(default=None, description="what unresolved customers "
+                                        "do next; default: they defect")
+    escalation: Escalation | None = Field(default=None, description="after repeated failures, "
+                                          "go to another station instead; default: never")
+
+    @model_validator(mode="after")
+    def _one_probability(self) -> Resolution:
+        if (self.probability is None) == (self.curve is None):
+            raise ValueError("give exactly one of probability (a constant) or curve")
+        if (self.escalation is not None and self.escalation.delay is None
+                and self.recontact is None):
+            raise ValueError("escalation.delay is required when there is no recontact "
+                             "section to take the delay from")
+        return self
+
+    def probability_at(self, handle_time: np.ndarray) -> np.ndarray:
+        """Resolution probability of contacts with these (capped) handle times."""
+        if self.curve is not None:
+            return self.curve.probability(handle_time)
+        return np.full(np.shape(handle_time), float(self.probability))
+
+
+class Retrial(Frozen):
+    """Customers who abandon, balk or find the queue full try the same station again later
+    (an orbit; the M/M/1 retrial queue of DOMAIN.md 7.14 is a station without waiting room)."""
+
+    probability: float = Field(ge=0, le=1, description="probability of trying again after each "
+                                                       "failed attempt")
+    delay: Distribution = Field(description="time from the failed attempt to the next one, "
+                                            "in time_unit")
+    max_attempts: int | None = Field(default=None, ge=1, description="attempts at one visit, "
+                                     "the first included; default: unlimited")
+    when: list[Literal["abandoned", "balked", "lost"]] = Field(
+        default_factory=lambda: ["abandoned", "balked", "lost"], min_length=1,
+        description="which failed attempts are retried: abandoned (patience ran out), balked, "
+                    "lost (queue full)")
+
+
 class CustomerClass(Frozen):
     """One kind of customer: how they arrive, where they go, how long they take and wait."""
 
@@ -162,6 +281,11 @@ class CustomerClass(Frozen):
     balking: Balking | None = None
     priority: int = Field(default=0, description="smaller is served first (priority disciplines)")
     complaints: Complaints | None = None
+    resolution: dict[str, Resolution] | None = Field(
+        default=None, description="station -> whether its contacts resolve the case, and what "
+                                  "unresolved customers do (re-contact, escalate, defect)")
+    retrial: Retrial | None = Field(default=None, description="retry after abandoning, "
+                                    "balking or finding the queue full; default: leave")
 
     @model_validator(mode="after")
     def _one_route(self) -> CustomerClass:
@@ -173,12 +297,17 @@ class CustomerClass(Frozen):
 
     def stations_visited(self) -> list[str]:
         if self.route is not None:
-            return list(self.route)
-        if self.routing is not None:
+            names = list(self.route)
+        elif self.routing is not None:
             names = [self.routing.start] + list(self.routing.transitions)
             names += [n for nxt in self.routing.transitions.values() for n in nxt]
-            return list(dict.fromkeys(names))
-        return list(self.service)
+        else:
+            return list(self.service)
+        return list(dict.fromkeys(names + self.escalation_targets()))
+
+    def escalation_targets(self) -> list[str]:
+        return [r.escalation.to for r in (self.resolution or {}).values()
+                if r.escalation is not None]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -338,10 +467,17 @@ class Manager(Frozen):
 
 
 class Acknowledgement(Frozen):
-    """The handler of a complaint first acknowledges the customers waiting at that station."""
+    """When handling of a complaint starts, someone acknowledges the customers waiting at
+    that station: the handler (the time is added to the handling) or a clerk of the station
+    (the lowest-numbered clerk on duty and not away stops for the announcement; a customer in
+    service waits with its remaining service, as in a breakdown)."""
 
     per_customer: float = Field(default=0.0, ge=0, description="time per waiting customer")
     per_announcement: float = Field(default=0.0, ge=0, description="time per announcement")
+    by: Literal["handler", "clerk"] = Field(
+        default="handler", description=(
+            "handler: whoever handles the complaint announces first; clerk: a clerk of the "
+            "complaint's station announces (no clerk on duty and present = no announcement)"))
 
 
 class Recovery(Frozen):
@@ -425,7 +561,10 @@ class RunControl(Frozen):
     replications: int = Field(default=10, ge=1, description="independent replications")
     seed: int | None = Field(default=None, ge=0,
                              description="root seed; none draws one from entropy and records it")
-    engine: Literal["simpy", "numba"] = Field(default="simpy", description="simulation engine")
+    engine: Literal["simpy", "numba"] = Field(
+        default="numba", description="simulation engine: numba (the compiled kernel, default) "
+                                     "or simpy (the readable reference model); both give the "
+                                     "same records on the same seed")
     max_visits: int = Field(default=64, ge=1,
                             description="cap on station visits per customer (routing loops)")
 
@@ -451,12 +590,16 @@ class Scenario(Frozen):
     staff: Staff = Field(default_factory=Staff)
     recovery: Recovery = Field(default_factory=Recovery)
     experience: Experience = Field(default_factory=Experience)
+    population: Population | None = Field(
+        default=None, description="identified customers who come back day after day "
+                                  "(queue-sim population); none = a single run of the counter")
     _base_dir: Path = PrivateAttr(default=Path("."))  # where its data files are resolved
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
         stations = list(self.stations)
         for cname, cls in self.classes.items():
+            _check_resolution(cname, cls, stations, self)
             where = "route" if cls.route is not None else "routing" if cls.routing else "service"
             for s in cls.stations_visited():
                 if s not in stations:
@@ -478,11 +621,26 @@ class Scenario(Frozen):
                 raise InvalidField(f"staff.managers.{i}.home", "must name a known station",
                                    m.home, stations)
         self._check_lines_and_express()
+        self._check_feature_combinations()
         has_complaints = any(c.complaints and c.complaints.probability > 0
                              for c in self.classes.values())
         if has_complaints and self.recovery.policy != "remake_only" and not self.staff.managers:
             raise InvalidField("recovery.policy", "needs at least one manager in "
                                "staff.managers (or use 'remake_only')", self.recovery.policy)
+        ack = self.recovery.acknowledge
+        if ack is not None and ack.by == "clerk":
+            for cls in self.classes.values():
+                if not cls.complaints:
+                    continue
+                name = self.complaint_station(cls)
+                station = self.stations[name]
+                if station.breakdowns is not None or station.vacations is not None:
+                    raise InvalidField(
+                        "recovery.acknowledge.by", f"'handler' while station {name!r} has "
+                        "breakdowns or vacations (a clerk away for an announcement and for a "
+                        "breakdown at once is not modelled)", ack.by)
+        if self.population is not None:
+            self._check_population(self.population)
         return self
 
     def _check_lines_and_express(self) -> None:
@@ -537,6 +695,57 @@ class Scenario(Frozen):
         visited = cls.stations_visited()
         return visited + [n for n, st in self.stations.items()
                           if st.express_for is not None and st.express_for.station in visited]
+    def _check_population(self, pop: Population) -> None:
+        """The population's class must exist and arrive one by one over a day's horizon."""
+        if pop.customer_class is not None and pop.customer_class not in self.classes:
+            raise InvalidField("population.customer_class", "must name a class",
+                               pop.customer_class, list(self.classes))
+        name = self.population_class_name
+        cls = self.classes[name]
+        if isinstance(cls.arrivals, TraceArrivals):
+            raise InvalidField(f"classes.{name}.arrivals.kind", "must be poisson or schedule "
+                               "for the population's class (it is the time-of-day profile of "
+                               "visits)", cls.arrivals.kind)
+        if cls.batch is not None:
+            raise InvalidField(f"classes.{name}.batch", "must be absent for the population's "
+                               "class (identified customers come one by one)", "batch",)
+        if self.run.horizon is None:
+            raise InvalidField("run.horizon", "must be set for a population (one day's "
+                               "opening time, in time_unit)", None)
+
+    def _check_feature_combinations(self) -> None:
+        """Refuse combinations of separate lines, express lanes and state-dependent service with
+        re-contacts and retrials whose meaning would be a guess (not approximated)."""
+        lanes = {st.express_for.station: n for n, st in self.stations.items()
+                 if st.express_for is not None}
+        for cname, cls in self.classes.items():
+            for sname in cls.resolution or {}:
+                st = self.stations[sname]
+                if st.express_for is not None or sname in lanes:
+                    field = (f"stations.{sname}.express_for" if st.express_for is not None
+                             else f"stations.{lanes[sname]}.express_for")
+                    raise InvalidField(
+                        f"classes.{cname}.resolution.{sname}", f"cannot be combined with "
+                        f"{field} (the lane is chosen from the drawn service time, the "
+                        "resolution from the capped handle time of the station it was drawn "
+                        "for: which applies to a contact moved to the lane is not modelled)",
+                        sname)
+                if st.service_dependence is not None:
+                    raise InvalidField(
+                        f"classes.{cname}.resolution.{sname}", f"cannot be combined with "
+                        f"stations.{sname}.service_dependence (resolution is decided in the "
+                        "draws from the planned handle time, so a service time changed by the "
+                        "wait, the queue or fatigue would not move it)", sname)
+            if cls.retrial is None:
+                continue
+            for sname in self._reachable(cls):
+                lines = self.stations[sname].lines
+                if lines is not None and lines.join == "random":
+                    raise InvalidField(
+                        f"classes.{cname}.retrial", f"cannot be combined with "
+                        f"stations.{sname}.lines.join 'random' (a retry would reuse its "
+                        "visit's line uniform, so the same line; use join 'shortest')",
+                        _plain(cls.retrial))
 
     # Convenient ordered views used by both engines -----------------------------------------
     @property
@@ -547,6 +756,36 @@ class Scenario(Frozen):
     def class_names(self) -> list[str]:
         return list(self.classes)
 
+    @property
+    def population_class_name(self) -> str:
+        """The class of the population's identified customers (the first by default)."""
+        pop = self.population
+        return pop.customer_class if pop and pop.customer_class else next(iter(self.classes))
+
     def complaint_station(self, cls: CustomerClass) -> str:
         assert cls.complaints is not None
         return cls.complaints.station or cls.stations_visited()[0]
+
+
+def _check_resolution(cname: str, cls: CustomerClass, stations: list[str],
+                      scenario: Scenario) -> None:
+    """Resolution specs name stations the class can reach and has service times for; a station
+    does not both resolve cases and take complaints (the two would decide the same visit)."""
+    for sname, res in (cls.resolution or {}).items():
+        key = f"classes.{cname}.resolution"
+        if sname not in stations:
+            raise InvalidField(key, "must name known stations", sname, stations)
+        if sname not in cls.service:
+            raise InvalidField(f"classes.{cname}.service.{sname}", "must give a service-time "
+                               "distribution for every station with a resolution section", None)
+        if res.escalation is not None:
+            target = res.escalation.to
+            if target not in stations:
+                raise InvalidField(f"{key}.{sname}.escalation.to", "must name a known station",
+                                   target, stations)
+            if target not in cls.service:
+                raise InvalidField(f"classes.{cname}.service.{target}", "must give a "
+                                   "service-time distribution for the escalation target", None)
+        if cls.complaints is not None and scenario.complaint_station(cls) == sname:
+            raise InvalidField(f"{key}.{sname}", "must not be the station where the class's "
+                               "orders can go wrong (complaints); use one or the other", sname)

@@ -80,14 +80,27 @@ class Precision(Frozen):
         return self
 
 
+class SweepCounterfactual(Frozen):
+    """Run every replication of every point twice, as configured and with ``change``, on the
+    same customers, and add the attribution metrics of ``queue_sim.counterfactual`` (scope
+    ``counterfactual``, name ``all``) to the point's rows."""
+
+    change: dict[str, Any] = Field(min_length=1, description=(
+        "dotted.key -> value of the counterfactual, applied on top of each point, e.g. "
+        "classes.walkin.complaints.probability: 0"))
+    threshold: float = Field(default=0.5, ge=0, description=(
+        "customers delayed by more than this (time_unit) count in n_delayed"))
+
+
 class SweepRun(Frozen):
     """Run control of a sweep; unset fields come from the base scenario's ``run``."""
 
     replications: int | None = Field(default=None, ge=1,
                                      description="replications per point (the first batch)")
     seed: int | None = Field(default=None, ge=0, description="root seed of every point")
-    engine: Literal["simpy", "numba"] | None = Field(default=None,
-                                                     description="simulation engine")
+    engine: Literal["simpy", "numba"] | None = Field(
+        default=None, description="simulation engine; default: the base scenario's run.engine "
+                                  "(itself numba unless the base says otherwise)")
     precision: Precision | None = None
     keep_customers: list[int] = Field(
         default_factory=list, description="replications whose customer rows are kept per point")
@@ -109,6 +122,7 @@ class Sweep(Frozen):
     run: SweepRun = Field(default_factory=SweepRun)
     baseline: dict[str, Any] | None = Field(
         default=None, description="factor values of the baseline point (paired differences)")
+    counterfactual: SweepCounterfactual | None = None
 
     _path: Path | None = PrivateAttr(default=None)
     _text: str = PrivateAttr(default="")
@@ -278,6 +292,9 @@ def validate(sweep: Sweep) -> None:
                                         has_value=False, path=where))
     if sweep.sample is not None:
         problems += _check_sample(sweep, base_data, seen, where)
+    if sweep.counterfactual is not None:
+        for key, value in sweep.counterfactual.change.items():
+            problems += _check_value(sweep, base_data, "counterfactual.change", key, value)
     if problems:
         raise ConfigError(_unique(problems))
     problems += _check_run(sweep, where)
@@ -404,11 +421,12 @@ def _check_run(sweep: Sweep, where: str) -> list[Problem]:
     if precision is not None:
         scope, rest = precision.metric.split(":", 1)
         name = rest.rsplit(":", 1)[0]
+        scopes = METRIC_SCOPES + (("counterfactual",) if sweep.counterfactual else ())
         names = {"system": ["all"], "class": base.class_names, "station": base.station_names,
-                 "staff": None}[scope] if scope in METRIC_SCOPES else []
-        if scope not in METRIC_SCOPES:
+                 "staff": None, "counterfactual": ["all"]}[scope] if scope in scopes else []
+        if scope not in scopes:
             problems.append(Problem("run.precision.metric", "must start with one of "
-                                    + ", ".join(METRIC_SCOPES), precision.metric, path=where))
+                                    + ", ".join(scopes), precision.metric, path=where))
         elif names is not None and name not in names:
             match = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
             problems.append(Problem("run.precision.metric", f"must name a {scope} of the base "

@@ -16,9 +16,11 @@ Every feature of the reference model, and where the two engines are compared on 
 ``configs`` = every ``configs/*.yaml`` (shortened), ``grid`` = the 5 policies x 3 disciplines x 11
 staffing variants, ``extras`` = the hand-written combinations, ``hypothesis`` = 40 random small
 scenarios (all in ``tests/crosscheck/test_reference_vs_kernel.py``), ``edge`` =
-``tests/kernels/test_edge_cases.py``, ``hand`` = the hand-traced logs of
-``tests/model/test_hand_traced.py`` and the exact properties of
-``tests/model/test_queue_structure.py``, run on both engines.  Nothing is left unported.
+``tests/kernels/test_edge_cases.py``, ``hand`` = the hand-traced logs of ``tests/model`` and the
+exact properties of ``tests/model/test_queue_structure.py``, run on both engines,
+``population`` = ``tests/population/test_population.py`` (a population day's traces are equal
+record for record, and so are whole population histories of ``queue-sim population``, which
+runs one engine call per day).  Nothing is left unported.
 
 ================================================  =========  ======  ===========================
 feature                                           reference  kernel  cross-tested in
@@ -37,15 +39,23 @@ breakdowns: clock always / busy                   yes        yes     grid, hypot
 breakdowns: in_service wait / hand_back           yes        yes     grid, hypothesis
 vacations: multiple / single (managers too)       yes        yes     grid, extras, hypothesis
 recovery: all five policies                       yes        yes     configs, grid, hypothesis
-acknowledgements (per customer, announcement)     yes        yes     grid, extras, hypothesis
+acknowledgements by handler or by a clerk        yes        yes     grid, extras, hypothesis
 home, floating and several managers               yes        yes     extras, hypothesis
 separate lines: shortest / random join            yes        yes     configs, extras, hypothesis
 jockeying (tail of the longest line moves)        yes        yes     configs, extras, hypothesis
 state-dependent service (wait, queue, fatigue)    yes        yes     extras, hypothesis, hand
 express lanes (decided in the draws)              yes        yes     configs, extras, hand
+resolution: probability, curves, cap, extra time  yes        yes     extras, hypothesis, hand
+re-contacts after a delay; defections             yes        yes     extras, hypothesis, hand
+escalation to another station                     yes        yes     extras, hypothesis, hand
+retrials after abandon / balk / loss; max tries   yes        yes     extras, hypothesis, hand
+retry draws growing on demand (rerun)             yes        yes     edge (test_recontact_edges)
+lines + retrials, re-contacts, clerk acks        yes        yes     extras, hypothesis
+service dependence + retrials, re-contacts        yes        yes     extras, hypothesis
 drain limit; end-of-run advance to the horizon    yes        yes     grid, edge
 time integrals (queue/system area, staff times)   yes        yes     every test above
 the kernel run as Python (NUMBA_DISABLE_JIT=1)    n/a        yes     edge
+population days, draws keyed by customer id       yes        yes     population
 ================================================  =========  ======  ===========================
 
 Numba options

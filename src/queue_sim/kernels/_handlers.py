@@ -13,12 +13,13 @@ from numba import njit
 
 from queue_sim.kernels import NUMBA_OPTIONS
 from queue_sim.kernels._state import (
-    BD_ALWAYS, BD_BUSY, COMPLAINT, DONE, DROP_EVERYTHING, E_REPAIR, E_UPTIME, E_VACATION,
-    ENTRY_SPAN, EV_ABANDON, EV_BREAK_DOWN, EV_END_HANDLING, EV_END_SERVICE, EV_REPAIRED,
-    EV_VACATION_OVER, FINISH_CURRENT, GONE, IDLE, IN_SERVICE, JOIN_RANDOM, JOIN_SHARED,
-    NEED_EPISODES, O_ABANDONED, O_BALKED, O_LOST, O_SERVED, P_ABANDON, P_END_HANDLING,
-    P_END_SERVICE, P_STAFF, PREEMPTIVE, REMAKE_ONLY, VAC_MULTIPLE, VAC_NONE, WAITING, _queue_pop,
-    _queue_push, _queue_remove, _schedule,
+    ACK_HANDLER, ACK_NONE, BD_ALWAYS, BD_BUSY, COMPLAINT, DONE, DROP_EVERYTHING, E_REPAIR,
+    E_UPTIME, E_VACATION, ENTRY_SPAN, EV_ABANDON, EV_ANNOUNCED, EV_BREAK_DOWN, EV_END_HANDLING,
+    EV_END_SERVICE, EV_RECONTACT, EV_REPAIRED, EV_VACATION_OVER, FINISH_CURRENT, GONE, IDLE,
+    IN_SERVICE, JOIN_RANDOM, JOIN_SHARED, NEED_EPISODES, NEED_RETRIES, O_ABANDONED, O_BALKED,
+    O_DEFECTED, O_LOST, O_SERVED, P_ABANDON, P_END_HANDLING, P_END_SERVICE, P_RECONTACT,
+    P_STAFF, PLANNED, PREEMPTIVE, R_BALK, R_DELAY, R_PATIENCE, R_UNIFORM, REMAKE_ONLY,
+    VAC_MULTIPLE, VAC_NONE, WAITING, _queue_pop, _queue_push, _queue_remove, _schedule,
 )
 
 # -- customers -----------------------------------------------------------------------------
@@ -51,22 +52,43 @@ def _arrive(md, i):
     _join(md, md.visit_ptr[i])
 
 
+@njit(inline="always", **NUMBA_OPTIONS)
+def _retry_value(md, kind, v, a):
+    """Retries(v, a)[kind]: a pre-drawn retry number (flags a rerun with more when the visit
+    needs more retries than drawn)."""
+    if a >= md.n_retries:
+        md.status = NEED_RETRIES
+        return 1.0
+    return md.retry_values[(kind * md.n_retry_rows + md.retry_row[v]) * md.n_retries + a]
+
+
 @njit(**NUMBA_OPTIONS)
 def _join(md, v):
-    """ServiceSystem.join: visit ``v`` reaches its station: balk, be lost, or queue."""
+    """ServiceSystem.join: an attempt of visit ``v`` reaches its station: balk, be lost, or
+    queue; a retry uses that attempt's patience and balking draws."""
     i = md.customer_of[v]
     s = md.station[v]
-    md.queued_at[v] = md.now
+    now = md.now
+    attempt = md.n_attempts[v]
+    md.n_attempts[v] = attempt + 1
+    if attempt == 0:
+        md.first_queued_at[v] = now
+        patience = md.patience[v]
+        balk_u = md.balk_u[v]
+    else:
+        patience = _retry_value(md, R_PATIENCE, v, attempt - 1)
+        balk_u = _retry_value(md, R_BALK, v, attempt - 1)
+    md.queued_at[v] = now
     md.remaining[v] = md.service_time[v]
     if not md.is_rework[v] and _free_server(md, s) < 0:
         capacity = md.capacity[s]
         if capacity >= 0 and md.n_waiting[s] >= capacity:
             md.visit_state[v] = GONE
-            _leave(md, i, O_LOST)
+            _attempt_failed(md, v, O_LOST)
             return
-        if _balks(md, i, v, md.n_waiting[s]):
+        if _balks(md, i, v, md.n_waiting[s], balk_u):
             md.visit_state[v] = GONE
-            _leave(md, i, O_BALKED)
+            _attempt_failed(md, v, O_BALKED)
             return
     c = md.class_idx[i]
     # _priority_remake: a remake of a class with rework_priority goes on top (level -1)
@@ -83,8 +105,8 @@ def _join(md, v):
     md.line_of[v] = q
     md.line_waiting[q] += 1
     _queue_push(md, q, key, v)
-    if not md.is_rework[v] and math.isfinite(md.patience[v]):
-        _schedule(md, md.patience[v], P_ABANDON, EV_ABANDON, v, 0)
+    if not md.is_rework[v] and math.isfinite(patience):
+        _schedule(md, patience, P_ABANDON, EV_ABANDON, v, attempt)
     _dispatch(md, s)
     if md.discipline[s] == PREEMPTIVE and md.visit_state[v] == WAITING:
         _try_preempt(md, s, v)
@@ -114,7 +136,7 @@ def _choose_line(md, s, v):
 
 
 @njit(**NUMBA_OPTIONS)
-def _balks(md, i, v, n_waiting):
+def _balks(md, i, v, n_waiting, balk_u):
     """ServiceSystem._balks: the class's balking rule, given ``n_waiting`` in the queue."""
     c = md.class_idx[i]
     if md.has_balking[c] == 0:
@@ -123,23 +145,42 @@ def _balks(md, i, v, n_waiting):
         return True
     lo, hi = md.join_start[c], md.join_end[c]
     if hi > lo:
-        return md.balk_u[v] >= md.join_probability[lo + min(n_waiting, hi - lo - 1)]
+        return balk_u >= md.join_probability[lo + min(n_waiting, hi - lo - 1)]
     return False
 
 
 @njit(**NUMBA_OPTIONS)
-def _abandon(md, v):
-    """ServiceSystem.abandon: patience ran out; leave if still waiting and never served."""
-    if md.visit_state[v] != WAITING or not math.isnan(md.service_started_at[v]):
+def _abandon(md, v, attempt):
+    """ServiceSystem.abandon: patience ran out; leave (or retry) if still waiting in that
+    attempt and never served."""
+    if (md.visit_state[v] != WAITING or not math.isnan(md.service_started_at[v])
+            or attempt != md.n_attempts[v] - 1):
         return
     s = md.station[v]
     md.visit_state[v] = GONE
     md.n_waiting[s] -= 1
     md.line_waiting[md.line_of[v]] -= 1
     md.n_present[s] -= 1
-    _leave(md, md.customer_of[v], O_ABANDONED)
+    _attempt_failed(md, v, O_ABANDONED)
     if md.jockeying[s] != 0:
         _rebalance(md, s)
+
+
+@njit(**NUMBA_OPTIONS)
+def _attempt_failed(md, v, outcome):
+    """ServiceSystem.attempt_failed: retry after a delay if the class retries this outcome
+    and has attempts left, otherwise leave with it."""
+    c = md.class_idx[md.customer_of[v]]
+    attempt = md.n_attempts[v] - 1
+    if (md.retry_on[c] >> outcome) & 1 and (md.retry_max[c] < 0
+                                            or attempt + 1 < md.retry_max[c]):
+        retry_u = _retry_value(md, R_UNIFORM, v, attempt)
+        delay = _retry_value(md, R_DELAY, v, attempt)
+        if retry_u < md.retry_probability[c]:
+            md.visit_state[v] = PLANNED
+            _schedule(md, delay, P_RECONTACT, EV_RECONTACT, v, 0)
+            return
+    _leave(md, md.customer_of[v], outcome)
 
 
 @njit(inline="always", **NUMBA_OPTIONS)
@@ -152,12 +193,16 @@ def _leave(md, i, outcome):
 
 @njit(**NUMBA_OPTIONS)
 def _next_visit_or_leave(md, v):
-    """ServiceSystem.next_visit_or_leave."""
+    """ServiceSystem.next_visit_or_leave: the next visit now, a repeat contact after its
+    delay, or leave (served, or defected)."""
     i = md.customer_of[v]
     if v + 1 < md.visit_ptr[i + 1]:
-        _join(md, v + 1)
+        if md.is_recontact[v + 1]:
+            _schedule(md, md.delay_before[v + 1], P_RECONTACT, EV_RECONTACT, v + 1, 0)
+        else:
+            _join(md, v + 1)
     else:
-        _leave(md, i, O_SERVED)
+        _leave(md, i, O_DEFECTED if md.is_unresolved[v] else O_SERVED)
 
 
 # -- service -------------------------------------------------------------------------------
@@ -185,10 +230,12 @@ def _dispatch(md, s):
 
 @njit(inline="always", **NUMBA_OPTIONS)
 def _pop_line(md, q):
-    """ServiceSystem.pop_line: the head of queue ``q`` (lazy deletion: skip abandoned)."""
+    """ServiceSystem.pop_line: the head of queue ``q`` (lazy deletion: skip visits gone, or
+    back with a new entry)."""
     while True:
+        key = md.heap_key[md.heap_start[q]]
         v = _queue_pop(md, q)
-        if md.visit_state[v] == WAITING:
+        if md.visit_state[v] == WAITING and key == md.queue_key[v]:
             return v
 
 
@@ -211,7 +258,8 @@ def _rebalance(md, s):
         pos = -1
         tail_key = 0
         for j in range(base, base + md.heap_size[longest]):
-            if md.visit_state[md.heap_visit[j]] == WAITING and (
+            w = md.heap_visit[j]
+            if md.visit_state[w] == WAITING and md.heap_key[j] == md.queue_key[w] and (
                     pos < 0 or md.heap_key[j] > tail_key):
                 pos = j
                 tail_key = md.heap_key[j]
@@ -242,6 +290,7 @@ def _start_service(md, m, v):
         md.service_started_at[v] = md.now
         if md.has_dependence[s] != 0:
             md.remaining[v] = _dependent_service(md, s, m, v)
+            md.work[v] = md.remaining[v]
     md.staff_visit[m] = v
     _begin_segment(md, m)
 
@@ -444,25 +493,62 @@ def _start_handling(md, m, c):
     md.handling_started_at[c] = now
     md.handler[c] = m
     duration = md.handling_time[c]
-    if md.has_ack != 0:
+    if md.has_ack != ACK_NONE:
         s = md.station[c]
         n_waiting = 0
         for q in range(md.queue_start[s], md.queue_end[s]):  # every line of the station
             base = md.heap_start[q]
             for j in range(base, base + md.heap_size[q]):
-                if md.visit_state[md.heap_visit[j]] == WAITING:
+                w = md.heap_visit[j]
+                if md.visit_state[w] == WAITING and md.heap_key[j] == md.queue_key[w]:
                     n_waiting += 1
-        if n_waiting > 0:
-            duration += md.ack_per_announcement + md.ack_per_customer * n_waiting
+        clerk = m if md.has_ack == ACK_HANDLER else _announcer(md, s)
+        if n_waiting > 0 and clerk != IDLE:
+            cost = md.ack_per_announcement + md.ack_per_customer * n_waiting
+            if clerk == m:
+                duration += cost
+            else:
+                _announce(md, clerk, cost)
             for q in range(md.queue_start[s], md.queue_end[s]):
                 base = md.heap_start[q]
                 for j in range(base, base + md.heap_size[q]):
                     w = md.heap_visit[j]
-                    if md.visit_state[w] == WAITING:
+                    if md.visit_state[w] == WAITING and md.heap_key[j] == md.queue_key[w]:
                         i = md.customer_of[w]
                         if math.isnan(md.acknowledged_at[i]):
                             md.acknowledged_at[i] = now
     _schedule(md, duration, P_END_HANDLING, EV_END_HANDLING, m, 0)
+
+
+@njit(**NUMBA_OPTIONS)
+def _announcer(md, s):
+    """Station.announcer: the lowest-numbered clerk on duty and present, or -1."""
+    lists = md.staff_lists
+    for j in range(md.clerks_start[s], md.clerks_end[s]):
+        m = lists[j]
+        if md.on_duty[m] != 0 and md.away[m] == 0:
+            return m
+    return IDLE
+
+
+@njit(**NUMBA_OPTIONS)
+def _announce(md, m, duration):
+    """ServiceSystem.announce: the clerk stops; a customer in service waits meanwhile."""
+    md.away[m] = 1
+    if md.staff_visit[m] != IDLE:
+        _end_segment(md, m)
+        md.token[m] += 1
+    _schedule(md, duration, P_STAFF, EV_ANNOUNCED, m, 0)
+
+
+@njit(**NUMBA_OPTIONS)
+def _announced(md, m):
+    """ServiceSystem.announced."""
+    md.away[m] = 0
+    if md.staff_visit[m] != IDLE:
+        _begin_segment(md, m)
+    else:
+        _staff_free(md, m)
 
 
 @njit(**NUMBA_OPTIONS)

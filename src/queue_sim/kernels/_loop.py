@@ -10,41 +10,48 @@ from numba import njit
 
 from queue_sim.kernels import NUMBA_OPTIONS
 from queue_sim.kernels._handlers import (
-    _abandon, _arrive, _break_down, _end_handling, _end_service, _repaired, _set_clerks,
-    _start_breakdowns, _start_vacation, _vacation_over,
+    _abandon, _announced, _arrive, _break_down, _end_handling, _end_service, _join,
+    _repaired, _set_clerks, _start_breakdowns, _start_vacation, _vacation_over,
 )
 from queue_sim.kernels._state import (
-    BD_NONE, EV_ABANDON, EV_ARRIVAL, EV_BREAK_DOWN, EV_END_HANDLING, EV_END_SERVICE,
-    EV_REPAIRED, EV_SHIFT, EV_VACATION_OVER, OK, P_ARRIVAL, P_STAFF, VAC_NONE, _advance,
-    _new_model, _pop_event, _schedule, _set_calendar,
+    BD_NONE, EV_ABANDON, EV_ANNOUNCED, EV_ARRIVAL, EV_BREAK_DOWN, EV_END_HANDLING,
+    EV_END_SERVICE, EV_RECONTACT, EV_REPAIRED, EV_SHIFT, EV_VACATION_OVER, OK, P_ARRIVAL,
+    P_STAFF, VAC_NONE, _advance, _new_model, _pop_event, _schedule, _set_calendar,
 )
 from queue_sim.kernels._record import _borrow, _ptr, _release
 
 
 @njit(**NUMBA_OPTIONS)
 def _run(arrival_at, class_idx, visit_ptr, station, service_time, patience, balk_u, is_wrong,
-         handling_time, is_rework, line_u,
-         classes, join_probability, class_level, stations, station_params, queues,
-         schedule_at, schedule_servers,
-         staff_lists, staff, episodes, visits, heaps, remaining, staff_times, complaints,
+         handling_time, is_rework, delay_before, is_recontact, is_unresolved, line_u,
+         retry_row, retry_values, n_retries,
+         classes, retry_probability, join_probability, class_level, stations, station_params,
+         queues, schedule_at, schedule_servers, staff_lists, staff, episodes, visits, heaps,
+         remaining, staff_times, complaints,
          policy, has_ack, ack_per_customer, ack_per_announcement, managers_start,
          managers_end, warmup, horizon, drain_at,
          arrived_at, left_at, outcome, acknowledged_at, queued_at, service_started_at,
          service_ended_at, server, n_preemptions, n_jockeys, complained, handling_started_at,
          handling_ended_at, handler, busy_time, handling_time_total, on_duty_time,
-         queue_area, system_area):
+         queue_area, system_area, n_attempts, first_queued_at, work):
     """Simulate one replication, writing the trace arrays in place.
 
-    The first eleven arrays are the ``Draws`` visit plan (booleans as uint8).  ``classes``,
-    ``stations``, ``queues``, ``staff`` and ``visits`` are field-major int64 tables whose rows
-    follow ``CLASS_FIELDS``, ``STATION_FIELDS``, ``QUEUE_FIELDS``, ``STAFF_FIELDS`` and
+    The first fourteen arrays are the ``Draws`` visit plan (booleans as uint8); ``retry_row``
+    and ``retry_values`` (float64[4, rows, n_retries] flattened, plus one pad) are the
+    ``rng.RetrialDraws``; ``retry_probability`` is per class.  ``classes``, ``stations``,
+    ``queues``, ``staff`` and ``visits`` are field-major int64 tables whose rows follow
+    ``CLASS_FIELDS``, ``STATION_FIELDS``, ``QUEUE_FIELDS``, ``STAFF_FIELDS`` and
     ``VISIT_FIELDS`` of ``kernels._state`` (``station_params``: float64, ``STATION_PARAMS``;
-    ``heaps``: int64, ``HEAP_FIELDS``, room for every queue's slice); ``stations``, ``queues``,
-    ``staff``, ``staff_times`` (segment start, time to failure, fatigue, fatigue time; zeroed),
-    ``visits`` (visit state zeroed), ``heaps``, ``remaining`` and ``complaints`` are the live
-    state, so pass fresh ones.  ``episodes`` is float64[3, n_staff, n_episodes].
+    ``heaps``: int64, ``HEAP_FIELDS``, one slice per queue with room for every attempt that can
+    wait there); ``stations``, ``queues``, ``staff``, ``staff_times`` (segment start, time to
+    failure, fatigue, fatigue time; zeroed), ``visits`` (visit state zeroed), ``heaps``,
+    ``remaining`` and ``complaints`` are the live
+    state, so pass fresh ones.  ``episodes`` is float64[3, n_staff, n_episodes].  ``work`` is
+    ``Trace.service_time``, filled with the plan's service times (service dependence overwrites
+    a visit's when its service first starts).
 
-    Returns ``(status, ended_at)``; status ``NEED_EPISODES`` asks for more episode draws.
+    Returns ``(status, ended_at)``; status ``NEED_EPISODES`` asks for more episode draws,
+    ``NEED_RETRIES`` for more retry draws.
     """
     n_customers = arrival_at.shape[0]
     owner = _new_model()  # owns the record (and the calendar arrays); md is a borrowed view
@@ -60,13 +67,23 @@ def _run(arrival_at, class_idx, visit_ptr, station, service_time, patience, balk
     md.is_wrong = _ptr(is_wrong)
     md.handling_time = _ptr(handling_time)
     md.is_rework = _ptr(is_rework)
+    md.delay_before = _ptr(delay_before)
+    md.is_recontact = _ptr(is_recontact)
+    md.is_unresolved = _ptr(is_unresolved)
     md.line_u = _ptr(line_u)
+    md.retry_row = _ptr(retry_row)
+    md.retry_values = _ptr(retry_values)
+    md.n_retries = n_retries
+    md.n_retry_rows = retry_values.shape[0] // (4 * n_retries) if n_retries > 0 else 0
     # the scenario; table rows in CLASS_FIELDS, STATION_FIELDS and STAFF_FIELDS order
     md.max_queue = _ptr(classes[0])
     md.join_start = _ptr(classes[1])
     md.join_end = _ptr(classes[2])
     md.has_balking = _ptr(classes[3])
     md.priority_remake = _ptr(classes[4])
+    md.retry_on = _ptr(classes[5])
+    md.retry_max = _ptr(classes[6])
+    md.retry_probability = _ptr(retry_probability)
     md.join_probability = _ptr(join_probability)
     md.class_level = _ptr(class_level)
     md.schedule_at = _ptr(schedule_at)
@@ -148,6 +165,9 @@ def _run(arrival_at, class_idx, visit_ptr, station, service_time, patience, balk
     md.on_duty_time = _ptr(on_duty_time)
     md.queue_area = _ptr(queue_area)
     md.system_area = _ptr(system_area)
+    md.n_attempts = _ptr(n_attempts)
+    md.first_queued_at = _ptr(first_queued_at)
+    md.work = _ptr(work)
     # sizes, settings, and the clock and counters of ServiceSystem
     md.n_customers = n_customers
     md.n_stations = stations.shape[1]
@@ -214,7 +234,9 @@ def _run(arrival_at, class_idx, visit_ptr, station, service_time, patience, balk
                 if a + 1 < n_customers:
                     _schedule(md, arrival_at[a + 1] - t, P_ARRIVAL, EV_ARRIVAL, a + 1, 0)
             elif kind == EV_ABANDON:
-                _abandon(md, a)
+                _abandon(md, a, b)
+            elif kind == EV_RECONTACT:
+                _join(md, a)
             elif kind == EV_END_HANDLING:
                 _end_handling(md, a)
             elif kind == EV_BREAK_DOWN:
@@ -223,6 +245,8 @@ def _run(arrival_at, class_idx, visit_ptr, station, service_time, patience, balk
                 _repaired(md, a)
             elif kind == EV_VACATION_OVER:
                 _vacation_over(md, a)
+            elif kind == EV_ANNOUNCED:
+                _announced(md, a)
             else:  # EV_SHIFT, simulate.shifts: the change, then the next one is scheduled
                 _set_clerks(md, a, schedule_servers[b])
                 if b + 1 < md.sched_end[a]:

@@ -21,11 +21,13 @@ P_END_HANDLING = int(Priority.END_HANDLING)
 P_STAFF = int(Priority.STAFF)
 P_ABANDON = int(Priority.ABANDON)
 P_ARRIVAL = int(Priority.ARRIVAL)
+P_RECONTACT = int(Priority.RECONTACT)
 
 O_SERVED = int(Outcome.SERVED)
 O_ABANDONED = int(Outcome.ABANDONED)
 O_BALKED = int(Outcome.BALKED)
 O_LOST = int(Outcome.LOST)
+O_DEFECTED = int(Outcome.DEFECTED)
 
 IDLE = -1
 # visit states (model.counter): PLANNED, WAITING, IN_SERVICE, DONE, GONE, COMPLAINT
@@ -40,6 +42,8 @@ EV_ABANDON = 4        # ServiceSystem.abandon
 EV_BREAK_DOWN = 5     # ServiceSystem.break_down
 EV_REPAIRED = 6       # ServiceSystem.repaired
 EV_VACATION_OVER = 7  # ServiceSystem.vacation_over
+EV_ANNOUNCED = 8      # ServiceSystem.announced
+EV_RECONTACT = 9      # ServiceSystem.join of a repeat contact or a retry
 
 # scenario literals, coded by their position here
 POLICIES = ("remake_only", "drop_everything", "finish_current", "queue", "dedicated")
@@ -52,10 +56,13 @@ VACATION_MODES = ("none", "multiple", "single")
 VAC_NONE, VAC_MULTIPLE, VAC_SINGLE = range(3)
 JOIN_RULES = ("shared", "shortest", "random")  # shared: one line; else stations.<s>.lines.join
 JOIN_SHARED, JOIN_SHORTEST, JOIN_RANDOM = range(3)
+ACK_BY = ("none", "handler", "clerk")  # md.has_ack: who acknowledges the queue
+ACK_NONE, ACK_HANDLER, ACK_CLERK = range(3)
 
 # kernel return status
 OK = 0
 NEED_EPISODES = 1  # a server used more episode draws than given: rerun with more
+NEED_RETRIES = 2   # a visit needed more retry draws than given: rerun with more
 
 # calendar key = priority * SEQ_SPAN + sequence; queue key = (level + 1) * ENTRY_SPAN + entry
 SEQ_SPAN = 1 << 58
@@ -63,6 +70,8 @@ ENTRY_SPAN = 1 << 40
 
 # episode streams: md.episodes[(stream * n_staff + m) * n_episodes + k], already transformed
 E_UPTIME, E_REPAIR, E_VACATION = range(3)
+# retry draws: md.retry_values[(kind * n_retry_rows + retry_row[v]) * n_retries + attempt]
+R_UNIFORM, R_DELAY, R_PATIENCE, R_BALK = range(4)
 
 # rows of the field-major tables the wrapper passes to _run
 STAFF_FIELDS = ("staff_station", "is_manager", "serves", "on_duty", "leaving", "away",
@@ -78,7 +87,8 @@ STATION_PARAMS = ("per_wait", "wait_reference", "queue_factor", "fatigue_window"
                   "fatigue_threshold", "fatigue_factor")  # fatigue_window 0: no fatigue rule
 # per queue: its heap slice, the number waiting in it, and its server (-1 for a shared line)
 QUEUE_FIELDS = ("heap_start", "heap_size", "line_waiting", "line_server")
-CLASS_FIELDS = ("max_queue", "join_start", "join_end", "has_balking", "priority_remake")
+CLASS_FIELDS = ("max_queue", "join_start", "join_end", "has_balking", "priority_remake",
+                "retry_on", "retry_max")
 VISIT_FIELDS = ("customer_of", "visit_state", "queue_key", "line_of")
 # the queues' heaps side by side (QUEUE_FIELDS heap_start / heap_size give each one's slice)
 HEAP_FIELDS = ("heap_key", "heap_visit")
@@ -88,11 +98,14 @@ _FIELDS = (
     # the visit plan (Draws), read only
     [("arrival_at", _F8), ("class_idx", _I8), ("visit_ptr", _I8), ("station", _I8),
      ("service_time", _F8), ("patience", _F8), ("balk_u", _F8), ("is_wrong", _U8),
-     ("handling_time", _F8), ("is_rework", _U8), ("line_u", _F8)]
+     ("handling_time", _F8), ("is_rework", _U8), ("delay_before", _F8),
+     ("is_recontact", _U8), ("is_unresolved", _U8), ("retry_row", _I8), ("retry_values", _F8),
+     ("line_u", _F8)]
     # the scenario, read only (class_level[c * n_stations + s])
     + [(name, _I8) for name in CLASS_FIELDS]
     + [("join_probability", _F8), ("class_level", _I8), ("schedule_at", _F8),
-       ("schedule_servers", _I8), ("staff_lists", _I8), ("episodes", _F8)]
+       ("schedule_servers", _I8), ("staff_lists", _I8), ("episodes", _F8),
+       ("retry_probability", _F8)]
     # live state: stations, staff, visits, complaints
     + [(name, _F8) for name in STATION_PARAMS]
     + [(name, _I8) for name in STATION_FIELDS + QUEUE_FIELDS + STAFF_FIELDS + VISIT_FIELDS
@@ -106,14 +119,16 @@ _FIELDS = (
        ("server", _I8), ("n_preemptions", _I8), ("n_jockeys", _I8), ("complained", _U8),
        ("handling_started_at", _F8), ("handling_ended_at", _F8), ("handler", _I8),
        ("busy_time", _F8), ("handling_time_total", _F8), ("on_duty_time", _F8),
-       ("queue_area", _F8), ("system_area", _F8)]
+       ("queue_area", _F8), ("system_area", _F8), ("n_attempts", _I8),
+       ("first_queued_at", _F8), ("work", _F8)]  # work: Trace.service_time
     # the event calendar: arrays owned by the record (it grows), pointers for the heap code
     + [("cal_time_store", types.float64[::1]), ("cal_int_store", types.int64[:, ::1]),
        ("cal_time", _F8), ("cal_key", _I8), ("cal_kind", _I8), ("cal_a", _I8),
        ("cal_b", _I8)]
     # scalars: sizes and settings, then the clock and counters (ServiceSystem attributes)
     + [(name, types.int64) for name in (
-        "n_customers", "n_stations", "n_staff", "n_episodes", "policy", "has_ack",
+        "n_customers", "n_stations", "n_staff", "n_episodes", "n_retry_rows", "n_retries",
+        "policy", "has_ack",
         "managers_start", "managers_end", "n_left", "next_entry", "seq", "complaint_head",
         "complaint_tail", "status", "cal_size", "cal_capacity")]
     + [(name, types.float64) for name in (
@@ -219,7 +234,7 @@ def _pop_event(md):
 
 
 # -- queues (a station's shared line, or one line per server): binary heaps keyed
-# (level, entry), lazy deletion of abandoned visits ---------------------------------------------
+# (level, entry), lazy deletion of stale entries (visits gone, or back with a new entry) -----
 @njit(inline="always", **NUMBA_OPTIONS)
 def _queue_push(md, q, key, v):
     """heapq.heappush(st.lines[q], (level, entry, v)) on queue ``q``'s slice of the heap."""

@@ -19,8 +19,8 @@ from queue_sim.kernels import _state as K
 from queue_sim.kernels._loop import _run
 from queue_sim.model.simulate import drain_limit
 from queue_sim.model.staff import build_roster
-from queue_sim.rng import Draws
-from queue_sim.trace import StaffRoster, Trace
+from queue_sim.rng import Draws, RetrialDraws, initial_retries, retrial_draws
+from queue_sim.trace import Outcome, StaffRoster, Trace
 
 MIN_EPISODES = 256
 MAX_INITIAL_EPISODES = 1 << 16
@@ -31,12 +31,13 @@ class KernelInputs:
     """The scenario as arrays, ready for ``_run`` (built once per (scenario, draws))."""
 
     classes: np.ndarray
+    retry_probability: np.ndarray
     join_probability: np.ndarray
     class_level: np.ndarray
     stations: np.ndarray
     station_params: np.ndarray
     queues: np.ndarray
-    heap_room: int
+    queue_station: np.ndarray
     schedule_at: np.ndarray
     schedule_servers: np.ndarray
     staff_lists: np.ndarray
@@ -49,6 +50,7 @@ class KernelInputs:
     managers_end: int
     roster: StaffRoster
     n_episodes: int
+    n_retries: int
 
 
 def simulate(scenario: schema.Scenario, draws: Draws) -> Trace:
@@ -74,12 +76,16 @@ def simulate(scenario: schema.Scenario, draws: Draws) -> Trace:
         If ``draws`` do not fit the scenario (stations, classes, visit plan).
     """
     inputs = prepare(scenario, draws)
-    n_episodes = inputs.n_episodes
+    n_episodes, n_retries = inputs.n_episodes, inputs.n_retries
     while True:
-        trace, status = run_kernel(scenario, draws, inputs, n_episodes)
+        trace, status = run_kernel(scenario, draws, inputs, n_episodes, n_retries)
         if status == K.OK:
             return trace
-        n_episodes *= 2  # prefix-consistent streams: the longer draw starts with the shorter
+        # prefix-consistent streams: the longer draw starts with the shorter
+        if status == K.NEED_EPISODES:
+            n_episodes *= 2
+        else:
+            n_retries *= 2
 
 
 def prepare(scenario: schema.Scenario, draws: Draws) -> KernelInputs:
@@ -89,12 +95,19 @@ def prepare(scenario: schema.Scenario, draws: Draws) -> KernelInputs:
     classes = list(scenario.classes.values())
     n_stations, n_classes = len(specs), len(classes)
 
-    # classes: balking tables and priority remakes (rows: CLASS_FIELDS)
+    # classes: balking tables, priority remakes and retrials (rows: CLASS_FIELDS)
     cls = _table(K.CLASS_FIELDS, n_classes)
+    retry_probability = np.zeros(n_classes)
     join: list[float] = []
     for c, spec in enumerate(classes):
         row = _Row(cls, K.CLASS_FIELDS, c)
         row["max_queue"] = -1
+        row["retry_max"] = -1
+        if spec.retrial is not None:
+            row["retry_on"] = sum(1 << int(Outcome[name.upper()]) for name in spec.retrial.when)
+            if spec.retrial.max_attempts is not None:
+                row["retry_max"] = spec.retrial.max_attempts
+            retry_probability[c] = spec.retrial.probability
         if spec.balking is not None:
             row["has_balking"] = 1
             if spec.balking.max_queue is not None:
@@ -135,7 +148,6 @@ def prepare(scenario: schema.Scenario, draws: Draws) -> KernelInputs:
     lists: list[int] = []
     sched_at: list[float] = []
     sched_servers: list[int] = []
-    visits_at = np.bincount(draws.station, minlength=n_stations)
     for s, st in enumerate(specs):
         key = f"stations.{scenario.station_names[s]}"
         row = _Row(stations, K.STATION_FIELDS, s)
@@ -179,46 +191,51 @@ def prepare(scenario: schema.Scenario, draws: Draws) -> KernelInputs:
                 row["queue_threshold"] = dep.queue_threshold
             params[:, s] = [getattr(dep, name) or 0.0 for name in K.STATION_PARAMS]
     queues = _table(K.QUEUE_FIELDS, len(queue_rows))
-    heap_sizes = np.array([visits_at[s] for s, _ in queue_rows], np.int64)
-    queues[K.QUEUE_FIELDS.index("heap_start")] = np.cumsum(heap_sizes) - heap_sizes
     queues[K.QUEUE_FIELDS.index("line_server")] = [m for _, m in queue_rows]
-    heap_room = int(heap_sizes.sum())
+    queue_station = np.array([s for s, _ in queue_rows], np.int64)
     managers_start = len(lists)
     lists.extend(m.idx for m in members if m.is_manager)
 
     recovery = scenario.recovery
     ack = recovery.acknowledge
     return KernelInputs(
-        classes=cls, join_probability=np.asarray(join + [0.0], float),
+        classes=cls, retry_probability=retry_probability,
+        join_probability=np.asarray(join + [0.0], float),
         class_level=level.ravel(), stations=stations, station_params=params, queues=queues,
-        heap_room=heap_room,
+        queue_station=queue_station,
         schedule_at=np.asarray(sched_at + [0.0], float),
         schedule_servers=np.asarray(sched_servers + [0], np.int64),
         staff_lists=np.asarray(lists + [0], np.int64), staff=staff,
         policy=_code(recovery.policy, K.POLICIES, "recovery.policy"),
-        has_ack=int(ack is not None),
+        has_ack=K.ACK_BY.index(ack.by) if ack is not None else K.ACK_NONE,
         ack_per_customer=float(ack.per_customer) if ack is not None else 0.0,
         ack_per_announcement=float(ack.per_announcement) if ack is not None else 0.0,
         managers_start=managers_start, managers_end=len(lists), roster=roster,
-        n_episodes=_initial_episodes(scenario, draws))
+        n_episodes=_initial_episodes(scenario, draws), n_retries=initial_retries(scenario))
 
 
 def run_kernel(scenario: schema.Scenario, draws: Draws, inputs: KernelInputs,
-               n_episodes: int) -> tuple[Trace, int]:
-    """One call of ``_run`` with ``n_episodes`` draws per server; returns (trace, status)."""
-    trace, args = kernel_arguments(scenario, draws, inputs, n_episodes)
+               n_episodes: int, n_retries: int | None = None) -> tuple[Trace, int]:
+    """One call of ``_run`` with ``n_episodes`` draws per server and ``n_retries`` retry
+    draws per visit; returns (trace, status)."""
+    trace, args = kernel_arguments(scenario, draws, inputs, n_episodes, n_retries)
     status, ended_at = _run(*args)
     trace.ended_at = float(ended_at)
     return trace, int(status)
 
 
 def kernel_arguments(scenario: schema.Scenario, draws: Draws, inputs: KernelInputs,
-                     n_episodes: int) -> tuple[Trace, tuple]:
+                     n_episodes: int, n_retries: int | None = None) -> tuple[Trace, tuple]:
     """A fresh trace and the arguments of ``_run`` that fill it (fresh live state too)."""
+    n_retries = inputs.n_retries if n_retries is None else n_retries
     episodes = episode_draws(scenario, draws, n_episodes)
+    retries = retrial_draws(scenario, draws, n_retries)
+    queues, heaps = _queue_heaps(inputs, draws, retries)
     trace = Trace.empty(
         draws.n_customers, draws.visit_ptr, draws.station, draws.is_rework,
         n_staff=inputs.staff.shape[1], n_stations=inputs.stations.shape[1],
+        service_time=draws.service_time, is_recontact=draws.is_recontact,
+        is_escalation=draws.is_escalation, is_unresolved=draws.is_unresolved,
         warmup=scenario.run.warmup, horizon=draws.horizon, ended_at=0.0,
         station_names=scenario.station_names, class_names=scenario.class_names,
         staff=inputs.roster)
@@ -230,12 +247,15 @@ def kernel_arguments(scenario: schema.Scenario, draws: Draws, inputs: KernelInpu
     args = (
         draws.arrived_at, draws.class_idx, draws.visit_ptr, draws.station, draws.service_time,
         draws.patience, draws.balk_u, _bytes(draws.is_wrong), draws.handling_time,
-        _bytes(draws.is_rework), draws.line_u,
-        inputs.classes, inputs.join_probability, inputs.class_level, inputs.stations.copy(),
-        inputs.station_params, inputs.queues.copy(), inputs.schedule_at,
-        inputs.schedule_servers, inputs.staff_lists, inputs.staff.copy(),
-        episodes, visits, np.empty((len(K.HEAP_FIELDS), inputs.heap_room), np.int64),
-        np.empty(n_visits), np.zeros((4, n_staff)),
+        _bytes(draws.is_rework), draws.delay_before, _bytes(draws.is_recontact),
+        _bytes(draws.is_unresolved), draws.line_u, retries.row,
+        np.concatenate([retries.retry_u.ravel(), retries.delay.ravel(),
+                        retries.patience.ravel(), retries.balk_u.ravel(), [0.0]]),
+        retries.n_retries,
+        inputs.classes, inputs.retry_probability, inputs.join_probability,
+        inputs.class_level, inputs.stations.copy(), inputs.station_params, queues,
+        inputs.schedule_at, inputs.schedule_servers, inputs.staff_lists, inputs.staff.copy(),
+        episodes, visits, heaps, np.empty(n_visits), np.zeros((4, n_staff)),
         np.empty(int(np.count_nonzero(draws.is_wrong)) + 1, np.int64),
         inputs.policy, inputs.has_ack, inputs.ack_per_customer, inputs.ack_per_announcement,
         inputs.managers_start, inputs.managers_end,
@@ -243,9 +263,29 @@ def kernel_arguments(scenario: schema.Scenario, draws: Draws, inputs: KernelInpu
         trace.arrived_at, trace.left_at, trace.outcome, trace.acknowledged_at,
         trace.queued_at, trace.service_started_at, trace.service_ended_at, trace.server,
         trace.n_preemptions, trace.n_jockeys, _bytes(trace.complained),
-        trace.handling_started_at, trace.handling_ended_at, trace.handler, trace.busy_time, trace.handling_time,
-        trace.on_duty_time, trace.queue_area, trace.system_area)
+        trace.handling_started_at, trace.handling_ended_at, trace.handler, trace.busy_time,
+        trace.handling_time, trace.on_duty_time, trace.queue_area, trace.system_area,
+        trace.n_attempts, trace.first_queued_at, trace.service_time)
     return trace, args
+
+
+def _queue_heaps(inputs: KernelInputs, draws: Draws, retries: RetrialDraws
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """A fresh queue table with each queue's slice of the heap storage, and the storage.
+
+    A slice holds one entry per attempt that can wait in that queue: every visit to its station
+    once, plus one per pre-drawn retry of visits that may retry (an abandoned attempt leaves a
+    stale entry behind, skipped when popped); with separate lines each line of a station gets
+    the room of the whole station (jockeying removes the entry it moves)."""
+    n_stations = inputs.stations.shape[1]
+    attempts = 1 + retries.n_retries * (retries.row >= 0)
+    per_station = np.bincount(draws.station, weights=attempts,
+                              minlength=n_stations).astype(np.int64)
+    sizes = per_station[inputs.queue_station]
+    queues = inputs.queues.copy()
+    queues[K.QUEUE_FIELDS.index("heap_start")] = np.cumsum(sizes) - sizes
+    heaps = np.empty((len(K.HEAP_FIELDS), max(int(sizes.sum()), 1)), np.int64)
+    return queues, heaps
 
 
 def episode_draws(scenario: schema.Scenario, draws: Draws, n: int) -> np.ndarray:
@@ -319,7 +359,7 @@ def _validate(scenario: schema.Scenario, draws: Draws) -> None:
         raise ValueError("draws.visit_ptr must run from 0 to the number of visits, one entry "
                          "per customer plus one")
     for name in ("service_time", "patience", "balk_u", "is_wrong", "handling_time",
-                 "is_rework", "line_u"):
+                 "is_rework", "delay_before", "is_recontact", "is_unresolved", "line_u"):
         if len(getattr(draws, name)) != v:
             raise ValueError(f"draws.{name} must have one entry per visit ({v})")
     if len(draws.class_idx) != n:

@@ -22,7 +22,7 @@ from simpy.events import Event
 from queue_sim.config import schema
 from queue_sim.model import policies
 from queue_sim.model.staff import IDLE, StaffMember, build_roster
-from queue_sim.rng import Draws
+from queue_sim.rng import Draws, RetrialDraws, initial_retries, retrial_draws
 from queue_sim.trace import Outcome, Priority, Trace
 
 # Tick priorities sit above SimPy's own URGENT/NORMAL (0/1), so the stop condition, which is a
@@ -58,6 +58,26 @@ class EpisodeDraws:
         return float(values[k])
 
 
+class Retries:
+    """Pre-drawn retry numbers (``rng.retrial_draws``), drawn again twice as long when a visit
+    needs more retries than drawn (the longer draw starts with the same numbers)."""
+
+    def __init__(self, scenario: schema.Scenario, draws: Draws):
+        self._scenario, self._draws = scenario, draws
+        self._table: RetrialDraws | None = None
+        self._n = max(initial_retries(scenario), 1)
+
+    def __call__(self, v: int, a: int) -> tuple[float, float, float, float]:
+        """(retry uniform, delay, next patience, next balking uniform) after attempt ``a``."""
+        if self._table is None or a >= self._table.n_retries:
+            while a >= self._n:
+                self._n *= 2
+            self._table = retrial_draws(self._scenario, self._draws, self._n)
+        t, r = self._table, self._table.row[v]
+        return (float(t.retry_u[r, a]), float(t.delay[r, a]), float(t.patience[r, a]),
+                float(t.balk_u[r, a]))
+
+
 class Station:
     """A counter's queue (or one line per server) and the staff who serve from it."""
 
@@ -84,6 +104,13 @@ class Station:
                 return m
         return None
 
+    def announcer(self) -> StaffMember | None:
+        """The clerk who acknowledges the queue: the lowest-numbered one on duty and present."""
+        for m in self.clerks:
+            if m.on_duty and not m.away:
+                return m
+        return None
+
 
 class ServiceSystem:
     """Stations, staff and customers of one replication, and everything that happens to them."""
@@ -98,9 +125,13 @@ class ServiceSystem:
         self.acknowledge = scenario.recovery.acknowledge
         self.complaints: deque[int] = deque()
         self.episode = EpisodeDraws(draws)
+        self.retries = Retries(scenario, draws)
+        self.classes = list(scenario.classes.values())
         self.trace = Trace.empty(
             draws.n_customers, draws.visit_ptr, draws.station, draws.is_rework,
             n_staff=len(self.staff), n_stations=len(self.stations),
+            service_time=draws.service_time, is_recontact=draws.is_recontact,
+            is_escalation=draws.is_escalation, is_unresolved=draws.is_unresolved,
             warmup=scenario.run.warmup, horizon=draws.horizon, ended_at=0.0,
             station_names=scenario.station_names, class_names=scenario.class_names,
             staff=roster)
@@ -167,20 +198,28 @@ class ServiceSystem:
         self.join(self.draws.visit_ptr[i])
 
     def join(self, v: int) -> None:
-        """Visit ``v`` reaches its station: balk, be lost, or queue (and maybe be served)."""
+        """An attempt of visit ``v`` reaches its station: balk, be lost, or queue (and maybe be
+        served).  A retry (attempt a >= 1) uses that attempt's patience and balking draws."""
         d, t = self.draws, self.trace
         i, s = self.customer_of[v], d.station[v]
         st = self.stations[s]
         now = self.env.now
+        attempt = t.n_attempts[v]
+        t.n_attempts[v] = attempt + 1
+        if attempt == 0:
+            t.first_queued_at[v] = now
+            patience, balk_u = d.patience[v], d.balk_u[v]
+        else:
+            _, _, patience, balk_u = self.retries(v, attempt - 1)
         t.queued_at[v] = now
         self.remaining[v] = d.service_time[v]
         if not d.is_rework[v] and st.free_server() is None:
             if st.spec.capacity is not None and st.n_waiting >= st.spec.capacity:
                 self.state[v] = GONE
-                return self.leave(i, Outcome.LOST)
-            if self._balks(i, v, st.n_waiting):
+                return self.attempt_failed(v, Outcome.LOST)
+            if self._balks(i, v, st.n_waiting, balk_u):
                 self.state[v] = GONE
-                return self.leave(i, Outcome.BALKED)
+                return self.attempt_failed(v, Outcome.BALKED)
         self.level[v] = -1 if self._priority_remake(v) else self.class_level[d.class_idx[i], s]
         self.entry[v] = self.next_entry
         self.next_entry += 1
@@ -191,8 +230,8 @@ class ServiceSystem:
         self.line_of[v] = q
         st.line_waiting[q] += 1
         heapq.heappush(st.lines[q], (self.level[v], self.entry[v], v))
-        if not d.is_rework[v] and math.isfinite(d.patience[v]):
-            self.at(d.patience[v], Priority.ABANDON, self.abandon, v)
+        if not d.is_rework[v] and math.isfinite(patience):
+            self.at(patience, Priority.ABANDON, self.abandon, v, attempt)
         self.dispatch(s)
         if st.spec.discipline == "preemptive" and self.state[v] == WAITING:
             self.try_preempt(st, v)
@@ -216,9 +255,9 @@ class ServiceSystem:
         return bool(self.draws.is_rework[v] and comp is not None and comp.rework_priority)
 
     def scenario_class(self, v: int) -> schema.CustomerClass:
-        return list(self.scenario.classes.values())[self.draws.class_idx[self.customer_of[v]]]
+        return self.classes[self.draws.class_idx[self.customer_of[v]]]
 
-    def _balks(self, i: int, v: int, n_waiting: int) -> bool:
+    def _balks(self, i: int, v: int, n_waiting: int, balk_u: float) -> bool:
         rule = self.scenario_class(v).balking
         if rule is None:
             return False
@@ -226,21 +265,37 @@ class ServiceSystem:
             return True
         if rule.join_probability is not None:
             jp = rule.join_probability
-            return bool(self.draws.balk_u[v] >= jp[min(n_waiting, len(jp) - 1)])
+            return bool(balk_u >= jp[min(n_waiting, len(jp) - 1)])
         return False
 
-    def abandon(self, v: int) -> None:
-        """Patience ran out: leave if still waiting and never served."""
-        if self.state[v] != WAITING or not math.isnan(self.trace.service_started_at[v]):
+    def abandon(self, v: int, attempt: int) -> None:
+        """Patience ran out: leave (or retry later) if still waiting in that attempt and never
+        served."""
+        if (self.state[v] != WAITING or not math.isnan(self.trace.service_started_at[v])
+                or attempt != self.trace.n_attempts[v] - 1):
             return
         st = self.stations[self.draws.station[v]]
         self.state[v] = GONE
         st.n_waiting -= 1
         st.line_waiting[self.line_of[v]] -= 1
         st.n_present -= 1
-        self.leave(self.customer_of[v], Outcome.ABANDONED)
+        self.attempt_failed(v, Outcome.ABANDONED)
         if st.separate and st.spec.lines.jockeying:
             self.rebalance(st)
+
+    def attempt_failed(self, v: int, outcome: Outcome) -> None:
+        """An attempt was lost, balked or abandoned: try again after a delay if the class
+        retries this outcome (and has attempts left), otherwise leave with it."""
+        rule = self.scenario_class(v).retrial
+        attempt = self.trace.n_attempts[v] - 1
+        if (rule is not None and outcome.name.lower() in rule.when
+                and (rule.max_attempts is None or attempt + 1 < rule.max_attempts)):
+            retry_u, delay, _, _ = self.retries(v, attempt)
+            if retry_u < rule.probability:
+                self.state[v] = PLANNED
+                self.at(delay, Priority.RECONTACT, self.join, v)
+                return
+        self.leave(self.customer_of[v], outcome)
 
     def leave(self, i: int, outcome: Outcome) -> None:
         self.trace.left_at[i] = self.env.now
@@ -250,11 +305,17 @@ class ServiceSystem:
             self.finished.succeed()
 
     def next_visit_or_leave(self, v: int) -> None:
+        """After visit ``v``: the next visit now, a repeat contact after its delay, or leave
+        (served, or defected when the last contact left the case unresolved)."""
         i = self.customer_of[v]
-        if v + 1 < self.draws.visit_ptr[i + 1]:
-            self.join(v + 1)
+        d = self.draws
+        if v + 1 < d.visit_ptr[i + 1]:
+            if d.is_recontact[v + 1]:
+                self.at(d.delay_before[v + 1], Priority.RECONTACT, self.join, v + 1)
+            else:
+                self.join(v + 1)
         else:
-            self.leave(i, Outcome.SERVED)
+            self.leave(i, Outcome.DEFECTED if d.is_unresolved[v] else Outcome.SERVED)
 
     # -- service -----------------------------------------------------------------------------
     def dispatch(self, s: int) -> None:
@@ -276,10 +337,11 @@ class ServiceSystem:
             self.start_service(server, self.pop_line(st, 0))
 
     def pop_line(self, st: Station, q: int) -> int:
-        """The head of line ``q`` (abandoned visits are skipped: lazy deletion)."""
+        """The head of line ``q`` (lazy deletion: entries of visits gone, or back with a new
+        entry, are skipped)."""
         while True:
-            _, _, v = heapq.heappop(st.lines[q])
-            if self.state[v] == WAITING:
+            _, entry, v = heapq.heappop(st.lines[q])
+            if self.state[v] == WAITING and entry == self.entry[v]:
                 return v
 
     def rebalance(self, st: Station) -> None:
@@ -297,7 +359,8 @@ class ServiceSystem:
                     shortest = q
             if st.line_length(longest) - st.line_length(shortest) < 2:
                 return
-            tail = max(item for item in st.lines[longest] if self.state[item[2]] == WAITING)
+            tail = max(item for item in st.lines[longest]
+                       if self.state[item[2]] == WAITING and item[1] == self.entry[item[2]])
             st.lines[longest].remove(tail)
             heapq.heapify(st.lines[longest])
             v = tail[2]
@@ -321,6 +384,7 @@ class ServiceSystem:
             self.trace.service_started_at[v] = self.env.now
             if st.spec.service_dependence is not None:
                 self.remaining[v] = self.dependent_service(st, m, v)
+                self.trace.service_time[v] = self.remaining[v]  # the work this visit needs
         m.visit = v
         self.begin_segment(m)
 
@@ -453,17 +517,38 @@ class ServiceSystem:
         t.handling_started_at[c] = now
         t.handler[c] = m.idx
         duration = self.draws.handling_time[c]
-        if self.acknowledge is not None:
+        ack = self.acknowledge
+        if ack is not None:
             st = self.stations[self.draws.station[c]]
-            waiting = [w for line in st.lines for _, _, w in line if self.state[w] == WAITING]
-            if waiting:
-                duration += (self.acknowledge.per_announcement
-                             + self.acknowledge.per_customer * len(waiting))
+            waiting = [w for line in st.lines for _, e, w in line
+                       if self.state[w] == WAITING and e == self.entry[w]]
+            clerk = st.announcer() if ack.by == "clerk" else m
+            if waiting and clerk is not None:
+                cost = ack.per_announcement + ack.per_customer * len(waiting)
+                if clerk is m:
+                    duration += cost
+                else:
+                    self.announce(clerk, cost)
                 for w in waiting:
                     i = self.customer_of[w]
                     if math.isnan(t.acknowledged_at[i]):
                         t.acknowledged_at[i] = now
         self.at(duration, Priority.END_HANDLING, self.end_handling, m)
+
+    def announce(self, m: StaffMember, duration: float) -> None:
+        """Clerk ``m`` stops for an announcement; a customer in service waits meanwhile."""
+        m.away = True
+        if m.visit != IDLE:
+            self.end_segment(m)
+            m.token += 1
+        self.at(duration, Priority.STAFF, self.announced, m)
+
+    def announced(self, m: StaffMember) -> None:
+        m.away = False
+        if m.visit != IDLE:
+            self.begin_segment(m)
+        else:
+            self.staff_free(m)
 
     def end_handling(self, m: StaffMember) -> None:
         c, m.handling = m.handling, IDLE

@@ -56,6 +56,17 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "mean_in_system": ("mean number in system", "customers"),
     "n_customers": ("customers", "count"),
     "complaint_rate": ("complaints per customer", "per customer"),
+    "defection_rate": ("defection rate", "fraction"),
+    "resolution_rate": ("resolution rate", "fraction"),
+    "contacts_per_case": ("contacts per case", "per customer"),
+    "contacts_per_resolved_case": ("contacts per resolved case", "per resolved case"),
+    "failure_demand_share": ("failure-demand share of contacts", "fraction"),
+    "mean_time_to_resolution": ("mean time to resolution", "time"),
+    "work_per_resolved_case": ("staff time per resolved case", "time"),
+    "escalations_per_1000": ("escalations per 1,000 customers", "count"),
+    "retrials_per_customer": ("retries per customer", "per customer"),
+    "retried_share": ("share of customers who retried", "fraction"),
+    "mean_retry_time": ("mean time from first to last attempt", "time"),
 }
 
 

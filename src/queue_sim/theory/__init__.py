@@ -3,8 +3,9 @@
 Owns the formulas of DOMAIN.md sections 2b, 3b, 4b, 5b and 7: Markovian queues (M/M/1,
 Erlang B/C, M/M/c, M/M/c/K, M/M/inf, feedback, retrials), M/G/1 (P-K, M/D/1, vacations,
 breakdowns, interruptions), priority queues, Erlang-A, Jackson networks, the failure-demand
-network, truncated-CTMC oracles for server disruption, separate lines against one shared
-line and the fluid fixed point of wait-dependent service, and customer-value formulas.
+network, quality-speed curves and the cost of a resolved case, truncated-CTMC oracles for
+server disruption, separate lines against one shared line and the fluid fixed point of
+wait-dependent service, and customer-value formulas.
 
 Imports only numpy, scipy and the standard library; nothing from the rest of queue_sim, so
 plots and tests can use it without loading the engines.  Every function is pure, validates
@@ -80,14 +81,35 @@ from queue_sim.theory.priority import (
     mmc_nonpreemptive_priority,
     mmc_preemptive_resume_priority,
 )
+from queue_sim.theory.quality_speed import (
+    ContactCost,
+    break_even_handle_times,
+    contact_cost,
+    elasticity,
+    exponential_quality,
+    exponential_quality_slope,
+    logistic_quality,
+    logistic_quality_slope,
+)
 from queue_sim.theory.structure import (
     separate_lines_jockeying,
     separate_lines_random_split,
     wait_dependent_fluid_wait,
 )
-from queue_sim.theory.value import clv, incident_value_lost
+from queue_sim.theory.value import (
+    active_customer_value,
+    clv,
+    daily_discount_rate,
+    incident_value_lost,
+    lag_discount_factor,
+    new_customer_value,
+    steady_state_new_customers,
+    visit_cycle_discount_rate,
+    word_of_mouth_negative_binomial,
+)
 
 __all__ = [
+    "ContactCost",
     "ErlangAResult",
     "FailureDemandResult",
     "FeedbackResult",
@@ -102,19 +124,29 @@ __all__ = [
     "ServerRemovalResult",
     "ServiceMoments",
     "TandemResult",
+    "active_customer_value",
+    "break_even_handle_times",
     "clv",
+    "contact_cost",
     "completion_time_moments",
+    "daily_discount_rate",
+    "elasticity",
     "erlang_a",
     "erlang_a_qed_wait_probability",
     "erlang_a_wait_tail",
     "erlang_b",
     "erlang_c",
+    "exponential_quality",
+    "exponential_quality_slope",
     "failure_demand_network",
     "halfin_whitt_wait_probability",
     "incident_value_lost",
     "jackson_network",
     "jackson_tandem",
     "jackson_tandem_sojourn_tail",
+    "lag_discount_factor",
+    "logistic_quality",
+    "logistic_quality_slope",
     "md1",
     "md1_wait_cdf",
     "mg1",
@@ -143,10 +175,14 @@ __all__ = [
     "mmc_wait_tail",
     "mmck",
     "mmck_wait_tail",
+    "new_customer_value",
     "separate_lines_jockeying",
     "separate_lines_random_split",
     "server_removal_extra_queue_time",
     "server_removal_fluid_extra_queue_time",
     "service_moments",
+    "steady_state_new_customers",
+    "visit_cycle_discount_rate",
     "wait_dependent_fluid_wait",
+    "word_of_mouth_negative_binomial",
 ]

@@ -1,0 +1,109 @@
+"""Figures of study_first_time, each saved as PNG with the CSV of exactly what was drawn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+NO_CAP_X = 13.0  # where the uncapped point sits on the cap axis
+
+
+def _save(fig, data: pd.DataFrame, out: Path, name: str) -> Path:  # noqa: ANN001
+    path = out / f"{name}.png"
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    data.to_csv(out / f"{name}.csv", index=False)
+    return path
+
+
+def _errorbar(ax, x, g: pd.DataFrame, **kw) -> None:  # noqa: ANN001
+    ax.errorbar(x, g["mean"], yerr=[g["mean"] - g["ci_low"], g["ci_high"] - g["mean"]],
+                capsize=3, **kw)
+
+
+def cost_vs_cap(summary: pd.DataFrame, analytic: pd.DataFrame, out: Path) -> Path:
+    """Staff time and time to resolution per resolved case against the AHT cap (single channel),
+    simulated with 95% CIs, and the exact geometric-model cost."""
+    sim = summary[(summary["experiment"] == "single")
+                  & summary["metric"].isin(["work_per_resolved_case",
+                                            "mean_time_to_resolution"])].copy()
+    sim["x"] = sim["cap"].fillna(NO_CAP_X)
+    exact = analytic.assign(x=analytic["cap"].fillna(NO_CAP_X))
+    families = list(dict.fromkeys(sim["family"]))
+    fig, axes = plt.subplots(2, len(families), figsize=(5.5 * len(families), 7.5),
+                             squeeze=False)
+    for j, family in enumerate(families):
+        for i, metric in enumerate(["work_per_resolved_case", "mean_time_to_resolution"]):
+            ax = axes[i, j]
+            for o, g in sim[(sim["family"] == family) & (sim["metric"] == metric)].groupby(
+                    "repeat_extra"):
+                g = g.sort_values("x")
+                _errorbar(ax, g["x"], g, marker="o", ls="none",
+                          label=f"simulated, repeat +{o:g} min")
+                if metric == "work_per_resolved_case":
+                    e = exact[(exact["family"] == family) & (exact["repeat_extra"] == o)]
+                    e = e.sort_values("x")
+                    ax.plot(e["x"], e["work_per_resolved_case"], lw=1, color="grey")
+            if metric == "work_per_resolved_case":
+                ax.plot([], [], lw=1, color="grey", label="exact (Wald, DOMAIN.md 6b)")
+            ax.axvline(6.0, color="grey", ls=":", lw=1)
+            ax.set_xticks([2, 4, 6, 8, 10, NO_CAP_X], ["2", "4", "6\n(mean AHT)", "8", "10",
+                                                        "no cap"])
+            ax.set(xlabel="AHT cap: handle time = min(S, cap) (minutes)",
+                   ylabel=("staff minutes per resolved case" if i == 0
+                           else "mean time to resolution (minutes)"),
+                   title=f"{family} quality-speed curve")
+            if i == 0:
+                ax.legend(fontsize=8)
+    data = sim.drop(columns=["x"]).merge(
+        analytic.rename(columns={"work_per_resolved_case": "exact_work_per_resolved_case"})[
+            ["family", "repeat_extra", "cap", "exact_work_per_resolved_case"]],
+        on=["family", "repeat_extra", "cap"], how="left")
+    return _save(fig, data, out, "cost_vs_cap")
+
+
+TIER_METRICS = [
+    ("work_per_resolved_case", "staff minutes per resolved case\n(handle time)"),
+    ("paid_time_per_resolved_case", "paid staff minutes per resolved case\n(headcount x time)"),
+    ("contacts_per_resolved_case", "contacts per resolved case"),
+    ("mean_time_to_resolution", "mean time to resolution (minutes)"),
+    ("public_escalations_per_1000", "public escalations per 1,000 cases"),
+    ("failure_demand_share", "failure-demand share of contacts"),
+]
+
+
+def tier_policies(summary: pd.DataFrame, out: Path) -> Path:
+    """Policies A-D of the tiered network, per curve family (repeat contacts cost no extra
+    time, and +4 min, side by side), 95% CIs."""
+    data = summary[(summary["experiment"] == "tiers")
+                   & summary["metric"].isin([m for m, _ in TIER_METRICS])]
+    families = list(dict.fromkeys(data["family"]))
+    extras = sorted(data["repeat_extra"].unique())
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8))
+    width = 0.8 / (len(families) * len(extras))
+    for ax, (metric, label) in zip(axes.ravel(), TIER_METRICS):
+        d = data[data["metric"] == metric]
+        policies = list(dict.fromkeys(d["policy"]))
+        for k, (family, o) in enumerate([(f, o) for f in families for o in extras]):
+            g = d[(d["family"] == family) & (d["repeat_extra"] == o)].set_index("policy")
+            g = g.reindex(policies)
+            x = np.arange(len(policies)) + (k - (len(families) * len(extras) - 1) / 2) * width
+            ax.bar(x, g["mean"], width, label=f"{family}, repeat +{o:g} min", alpha=0.8)
+            _errorbar(ax, x, g, ls="none", color="black", lw=1)
+        ax.set_xticks(np.arange(len(policies)), [p.split(" ", 1)[0] for p in policies])
+        ax.set(ylabel=label)
+    axes[0, 0].legend(fontsize=7)
+    fig.suptitle("Policies: A status quo, B expertise at first contact, C open routing to the "
+                 "expert desk, D AHT cap 3 min at tier 1 (square-root staffing each)")
+    return _save(fig, data, out, "tier_policies")
+
+
+def draw_all(summary: pd.DataFrame, analytic: pd.DataFrame, out: Path) -> list[Path]:
+    return [cost_vs_cap(summary, analytic, out), tier_policies(summary, out)]
