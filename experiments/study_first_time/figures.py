@@ -36,7 +36,7 @@ def cost_vs_cap(summary: pd.DataFrame, analytic: pd.DataFrame, out: Path) -> Pat
                                             "mean_time_to_resolution"])].copy()
     sim["x"] = sim["cap"].fillna(NO_CAP_X)
     exact = analytic.assign(x=analytic["cap"].fillna(NO_CAP_X))
-    families = list(dict.fromkeys(sim["family"]))
+    families = [f for f in ("concave", "S-shaped") if f in set(sim["family"])]
     fig, axes = plt.subplots(2, len(families), figsize=(5.5 * len(families), 7.5),
                              squeeze=False)
     for j, family in enumerate(families):
@@ -59,7 +59,7 @@ def cost_vs_cap(summary: pd.DataFrame, analytic: pd.DataFrame, out: Path) -> Pat
             ax.set(xlabel="AHT cap: handle time = min(S, cap) (minutes)",
                    ylabel=("staff minutes per resolved case" if i == 0
                            else "mean time to resolution (minutes)"),
-                   title=f"{family} quality-speed curve")
+                   title=f"{family} quality-speed curve", yscale="log")
             if i == 0:
                 ax.legend(fontsize=8)
     data = sim.drop(columns=["x"]).merge(
@@ -86,7 +86,7 @@ def tier_policies(summary: pd.DataFrame, out: Path) -> Path:
                    & summary["metric"].isin([m for m, _ in TIER_METRICS])]
     default_b = ~data["policy"].str.startswith("B") | (data["form_handle_time"] == 8.0)
     data = data[default_b]
-    families = list(dict.fromkeys(data["family"]))
+    families = [f for f in ("concave", "S-shaped") if f in set(data["family"])]
     extras = sorted(data["repeat_extra"].unique())
     fig, axes = plt.subplots(2, 3, figsize=(15, 8))
     width = 0.8 / (len(families) * len(extras))
