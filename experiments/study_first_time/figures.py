@@ -36,7 +36,7 @@ def cost_vs_cap(summary: pd.DataFrame, analytic: pd.DataFrame, out: Path) -> Pat
                                             "mean_time_to_resolution"])].copy()
     sim["x"] = sim["cap"].fillna(NO_CAP_X)
     exact = analytic.assign(x=analytic["cap"].fillna(NO_CAP_X))
-    families = list(dict.fromkeys(sim["family"]))
+    families = [f for f in ("concave", "S-shaped") if f in set(sim["family"])]
     fig, axes = plt.subplots(2, len(families), figsize=(5.5 * len(families), 7.5),
                              squeeze=False)
     for j, family in enumerate(families):
@@ -59,7 +59,7 @@ def cost_vs_cap(summary: pd.DataFrame, analytic: pd.DataFrame, out: Path) -> Pat
             ax.set(xlabel="AHT cap: handle time = min(S, cap) (minutes)",
                    ylabel=("staff minutes per resolved case" if i == 0
                            else "mean time to resolution (minutes)"),
-                   title=f"{family} quality-speed curve")
+                   title=f"{family} quality-speed curve", yscale="log")
             if i == 0:
                 ax.legend(fontsize=8)
     data = sim.drop(columns=["x"]).merge(
@@ -84,7 +84,9 @@ def tier_policies(summary: pd.DataFrame, out: Path) -> Path:
     time, and +4 min, side by side), 95% CIs."""
     data = summary[(summary["experiment"] == "tiers")
                    & summary["metric"].isin([m for m, _ in TIER_METRICS])]
-    families = list(dict.fromkeys(data["family"]))
+    default_b = ~data["policy"].str.startswith("B") | (data["form_handle_time"] == 8.0)
+    data = data[default_b]
+    families = [f for f in ("concave", "S-shaped") if f in set(data["family"])]
     extras = sorted(data["repeat_extra"].unique())
     fig, axes = plt.subplots(2, 3, figsize=(15, 8))
     width = 0.8 / (len(families) * len(extras))
@@ -105,5 +107,38 @@ def tier_policies(summary: pd.DataFrame, out: Path) -> Path:
     return _save(fig, data, out, "tier_policies")
 
 
+def expertise_boundary(summary: pd.DataFrame, out: Path) -> Path:
+    """Policy B against the status quo as the expert's handle time grows (95% CIs)."""
+    tiers = summary[summary["experiment"] == "tiers"]
+    b = tiers[tiers["policy"].str.startswith("B")]
+    a = tiers[tiers["policy"].str.startswith("A")]
+    panels = [("paid_time_per_resolved_case", "paid staff minutes per resolved case"),
+              ("work_per_resolved_case", "staff minutes per resolved case"),
+              ("mean_time_to_resolution", "mean time to resolution (minutes)")]
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    drawn = []
+    for ax, (metric, label) in zip(axes, panels):
+        for (family, o), g in b[b["metric"] == metric].groupby(["family", "repeat_extra"]):
+            g = g.sort_values("form_handle_time")
+            line = ax.errorbar(g["form_handle_time"], g["mean"],
+                               yerr=[g["mean"] - g["ci_low"], g["ci_high"] - g["mean"]],
+                               marker="o", capsize=3, label=f"B, {family}, repeat +{o:g}")
+            ref = a[(a["metric"] == metric) & (a["family"] == family)
+                    & (a["repeat_extra"] == o)]
+            if len(ref):
+                ax.axhline(float(ref["mean"].iloc[0]), ls="--", lw=1,
+                           color=line.lines[0].get_color())
+            drawn += [g, ref]
+        ax.set(xlabel="tier-1 mean handle time with expertise at first contact (minutes)",
+               ylabel=label)
+    axes[0].legend(fontsize=7, title="dashed: status quo A", title_fontsize=7)
+    return _save(fig, pd.concat(drawn), out, "expertise_boundary")
+
+
 def draw_all(summary: pd.DataFrame, analytic: pd.DataFrame, out: Path) -> list[Path]:
-    return [cost_vs_cap(summary, analytic, out), tier_policies(summary, out)]
+    paths = [cost_vs_cap(summary, analytic, out), tier_policies(summary, out)]
+    tiers = summary[(summary["experiment"] == "tiers")
+                    & summary["policy"].astype(str).str.startswith("B")]
+    if tiers["form_handle_time"].nunique() > 1:
+        paths.append(expertise_boundary(summary, out))
+    return paths

@@ -62,7 +62,9 @@ TIER_CURVES = {
     "S-shaped": ({"kind": "logistic", "q_max": 0.85, "midpoint": 4.0, "tau": 1.0},
                  {"kind": "logistic", "q_max": 0.95, "midpoint": 4.0, "tau": 1.0}),
 }
+STATUS_QUO_HANDLE_TIME = 5.0  # tier-1 handle time mean (base.yaml)
 EXPERT_HANDLE_TIME = 8.0   # B: tier-1 handle time mean with expertise at first contact [A]
+EXPERT_HANDLE_TIMES = [6.0, 10.0, 12.0, 14.0]  # B swept: where does expertise stop paying?
 AHT_CAP = 3.0              # D: tier-1 handle-time cap (status quo mean 5) [A]
 CAPS = [1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, None]  # single channel; None = no cap
 REPEAT_EXTRA = [0.0, 4.0]  # extra minutes of a repeat contact (re-explaining the case) [A]
@@ -104,7 +106,7 @@ def tier_overrides(point: dict) -> dict:
     policy = point["policy"]
     if policy.startswith("B"):
         out[form + "curve"] = expert_curve
-        out["classes.case.service.form.mean"] = EXPERT_HANDLE_TIME
+        out["classes.case.service.form.mean"] = point["form_handle_time"]
     elif policy.startswith("C"):  # every tier-1 failure is transferred to the expert desk
         out[form + "escalation"] = {"to": "expert", "after": 1, "probability": 1.0,
                                     "delay": {"kind": "deterministic", "value": 0.0}}
@@ -165,10 +167,17 @@ def design(smoke: bool) -> list[tuple[str, dict]]:
     families = ["concave"] if smoke else list(SINGLE_CURVES)
     extras = [0.0] if smoke else REPEAT_EXTRA
     caps = [2.0, None] if smoke else CAPS
-    points = [("single", {"family": f, "repeat_extra": o, "cap": c, "policy": ""})
+    points = [("single", {"family": f, "repeat_extra": o, "cap": c, "policy": "",
+                          "form_handle_time": 6.0})
               for f, o, c in itertools.product(families, extras, caps)]
-    points += [("tiers", {"family": f, "repeat_extra": o, "cap": None, "policy": p})
+    points += [("tiers", {"family": f, "repeat_extra": o, "cap": None, "policy": p,
+                          "form_handle_time": EXPERT_HANDLE_TIME if p.startswith("B")
+                          else STATUS_QUO_HANDLE_TIME})
                for f, o, p in itertools.product(families, extras, POLICIES)]
+    if not smoke:
+        points += [("tiers", {"family": f, "repeat_extra": o, "cap": None,
+                              "policy": POLICIES[1], "form_handle_time": m})
+                   for f, o, m in itertools.product(families, extras, EXPERT_HANDLE_TIMES)]
     return points
 
 
@@ -189,14 +198,15 @@ def run_study(*, smoke: bool, engine: str, workers: int, out: Path) -> pd.DataFr
             rows += run_task(task)
     frame = pd.DataFrame(rows)
     frame["cap"] = frame["cap"].astype(float)  # NaN = no cap
-    frame = frame.sort_values(["experiment", "family", "repeat_extra", "policy", "cap",
-                               "replication"], ignore_index=True, na_position="last")
+    frame = frame.sort_values(["experiment", "family", "repeat_extra", "policy",
+                               "form_handle_time", "cap", "replication"], ignore_index=True,
+                              na_position="last")
     out.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out / "replications.csv", index=False)
     return frame
 
 
-KEYS = ["experiment", "family", "repeat_extra", "policy", "cap"]
+KEYS = ["experiment", "family", "repeat_extra", "policy", "form_handle_time", "cap"]
 
 
 def summarize(frame: pd.DataFrame) -> pd.DataFrame:
@@ -267,6 +277,24 @@ def break_even(summary: pd.DataFrame, step: float = 0.1) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def tier_one_cost() -> pd.DataFrame:
+    """Tier 1 alone in the geometric model: first-contact resolution and s / q per curve family
+    and handle time (DOMAIN.md 4a: expertise pays on capacity unless s / q rises)."""
+    base = load_scenario(HERE / "base.yaml").classes["case"].service["form"]
+    rows = []
+    for family, (status_quo, expert) in TIER_CURVES.items():
+        for policy, spec, means in (("A status quo", status_quo, [STATUS_QUO_HANDLE_TIME]),
+                                    ("B expertise first", expert,
+                                     sorted([EXPERT_HANDLE_TIME, *EXPERT_HANDLE_TIMES]))):
+            for m in means:
+                service = base.model_copy(update={"mean": m})
+                cost = theory.contact_cost(curve_function(spec), service.quantile)
+                rows.append({"family": family, "policy": policy, "form_handle_time": m,
+                             "first_contact_resolution": cost.resolution_probability,
+                             "s_over_q": cost.work_per_case})
+    return pd.DataFrame(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny version (seconds)")
@@ -283,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     summary.to_csv(out / "summary.csv", index=False)
     analytic = analytic_single(args.smoke)
     analytic.to_csv(out / "analytic_single.csv", index=False)
+    tier_one_cost().to_csv(out / "tier_one_cost.csv", index=False)
     break_even(summary, step=1.0 if args.smoke else 0.1).to_csv(out / "break_even.csv",
                                                                  index=False)
     from figures import draw_all  # noqa: PLC0415 - sibling module of this script

@@ -186,6 +186,26 @@ def _in_order(tasks: list[Callable[[], object]], n_threads: int) -> Iterator[obj
                 future.cancel()
 
 
+def replication_indices(scenario: Scenario, replications: int | Sequence[int] | None
+                        ) -> list[int]:
+    """Replication indices to run: ``range(n)`` for a count, the given indices, or
+    ``scenario.run.replications`` when None.
+
+    Raises
+    ------
+    ValueError
+        For a count below 1 or a negative index.
+    """
+    if replications is None:
+        replications = scenario.run.replications
+    indices = (list(range(int(replications))) if isinstance(replications, (int, np.integer))
+               else [int(r) for r in replications])
+    if not indices or min(indices) < 0:
+        raise ValueError(f"replications must be >= 1 (or non-negative indices); got "
+                         f"{replications!r}")
+    return indices
+
+
 def simulate(scenario: Scenario, *, replications: int | Sequence[int] | None = None,
              seed: int | None = None, engine: str | None = None,
              keep_customers: bool | Sequence[int] = False,
@@ -229,13 +249,7 @@ def simulate(scenario: Scenario, *, replications: int | Sequence[int] | None = N
     seed = resolve_seed(scenario, seed)
     engine_name = engine or scenario.run.engine
     simulate_one = get_engine(engine_name)
-    if replications is None:
-        replications = scenario.run.replications
-    indices = (list(range(int(replications))) if isinstance(replications, (int, np.integer))
-               else [int(r) for r in replications])
-    if not indices or min(indices) < 0:
-        raise ValueError(f"replications must be >= 1 (or non-negative indices); got "
-                         f"{replications!r}")
+    indices = replication_indices(scenario, replications)
     keep = (set(indices) if keep_customers is True
             else set() if keep_customers is False else {int(r) for r in keep_customers})
     if progress is None:

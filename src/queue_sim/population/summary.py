@@ -22,7 +22,7 @@ from queue_sim import stats
 from queue_sim.config.schema import Scenario
 from queue_sim.population import outcomes as O
 from queue_sim.population.simulate import run_population
-from queue_sim.runner import build_manifest, resolve_seed
+from queue_sim.runner import build_manifest, replication_indices, resolve_seed
 
 SCOPE = ("population", "all")
 
@@ -188,13 +188,7 @@ def simulate_population(scenario: Scenario, *, replications: int | Sequence[int]
     started = time.perf_counter()
     seed = resolve_seed(scenario, seed)
     engine_name = engine or scenario.run.engine
-    if replications is None:
-        replications = scenario.run.replications
-    indices = (list(range(int(replications))) if isinstance(replications, (int, np.integer))
-               else [int(r) for r in replications])
-    if not indices or min(indices) < 0:
-        raise ValueError(f"replications must be >= 1 (or non-negative indices); got "
-                         f"{replications!r}")
+    indices = replication_indices(scenario, replications)
     show = sys.stderr.isatty() if progress is None else progress
     bar = None
     if show:
