@@ -16,17 +16,13 @@ from queue_sim.config import load_scenario  # noqa: E402
 from queue_sim.config.load import derive  # noqa: E402
 from queue_sim.counterfactual import compare, handling_episodes  # noqa: E402
 from queue_sim.engines import get_engine  # noqa: E402
+from queue_sim.plots import save_with_data  # noqa: E402
 
 BASE = {"tills": 3, "error": 0.01, "recovery": 5.0, "rho": 0.8}
 
 
-def _save(fig, data: pd.DataFrame, out: Path, name: str) -> Path:
-    path = out / f"{name}.png"
-    fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    data.to_csv(out / f"{name}.csv", index=False)
-    return path
+def _save(fig, data: pd.DataFrame, out: Path, name: str) -> Path:  # noqa: ANN001
+    return save_with_data(fig, data, out / name, dpi=130, close=True)[0]
 
 
 def _select(summary: pd.DataFrame, metric: str, **fixed) -> pd.DataFrame:

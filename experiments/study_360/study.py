@@ -18,7 +18,6 @@ import importlib.util
 import itertools
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +28,7 @@ from queue_sim.config import load_scenario
 from queue_sim.config.load import derive
 from queue_sim.counterfactual import compare
 from queue_sim.engines import get_engine
+from queue_sim.executors import map_tasks
 from queue_sim.experience import experience_frame
 
 HERE = Path(__file__).resolve().parent
@@ -127,15 +127,7 @@ def run_study(*, smoke: bool, engine: str, workers: int, out: Path) -> pd.DataFr
     block = max(1, reps // max(1, workers * 2))
     tasks = [(base_path, p, range(lo, min(lo + block, reps)), seed, engine, overrides)
              for p in design(smoke) for lo in range(0, reps, block)]
-    rows: list[dict] = []
-    if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
-            for i, part in enumerate(pool.map(run_point, tasks), 1):
-                rows += part
-                print(f"  {i}/{len(tasks)} tasks done", file=sys.stderr, flush=True)
-    else:
-        for task in tasks:
-            rows += run_point(task)
+    rows = [row for part in map_tasks(run_point, tasks, workers) for row in part]
     frame = pd.DataFrame(rows).sort_values(["tills", "error", "recovery", "rho", "policy",
                                             "replication"], ignore_index=True)
     out.mkdir(parents=True, exist_ok=True)

@@ -11,16 +11,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from queue_sim.plots import save_with_data  # noqa: E402
+
 NO_CAP_X = 13.0  # where the uncapped point sits on the cap axis
 
 
 def _save(fig, data: pd.DataFrame, out: Path, name: str) -> Path:  # noqa: ANN001
-    path = out / f"{name}.png"
-    fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    data.to_csv(out / f"{name}.csv", index=False)
-    return path
+    return save_with_data(fig, data, out / name, dpi=130, close=True)[0]
 
 
 def _errorbar(ax, x, g: pd.DataFrame, **kw) -> None:  # noqa: ANN001

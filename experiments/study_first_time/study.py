@@ -30,7 +30,6 @@ import itertools
 import math
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
 
@@ -42,6 +41,7 @@ from queue_sim.config import load_scenario
 from queue_sim.config.load import derive
 from queue_sim.describe import station_loads
 from queue_sim.engines import get_engine
+from queue_sim.executors import map_tasks
 from queue_sim.trace import Outcome
 
 HERE = Path(__file__).resolve().parent
@@ -187,15 +187,7 @@ def run_study(*, smoke: bool, engine: str, workers: int, out: Path) -> pd.DataFr
     block = max(1, reps // 2)
     tasks = [(exp, point, range(lo, min(lo + block, reps)), engine, overrides)
              for exp, point in design(smoke) for lo in range(0, reps, block)]
-    rows: list[dict] = []
-    if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
-            for i, part in enumerate(pool.map(run_task, tasks), 1):
-                rows += part
-                print(f"  {i}/{len(tasks)} tasks done", file=sys.stderr, flush=True)
-    else:
-        for task in tasks:
-            rows += run_task(task)
+    rows = [row for part in map_tasks(run_task, tasks, workers) for row in part]
     frame = pd.DataFrame(rows)
     frame["cap"] = frame["cap"].astype(float)  # NaN = no cap
     frame = frame.sort_values(["experiment", "family", "repeat_extra", "policy",

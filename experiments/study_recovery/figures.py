@@ -13,6 +13,7 @@ import pandas as pd  # noqa: E402
 from scipy import stats as sps  # noqa: E402
 
 from queue_sim.config.population import OUTCOMES, Population  # noqa: E402
+from queue_sim.plots import save_with_data  # noqa: E402
 from queue_sim.population.outcomes import retention_by_outcome  # noqa: E402
 
 POLICIES = ["H0 no channel", "H1 lacklustre", "H2 full, equal time", "H2 full, longer"]
@@ -21,13 +22,8 @@ COLOURS = {"H0 no channel": "tab:grey", "H1 lacklustre": "tab:red",
            "no wrong orders": "black"}
 
 
-def _save(fig, data: pd.DataFrame, out: Path, name: str) -> Path:
-    path = out / f"{name}.png"
-    fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    data.to_csv(out / f"{name}.csv", index=False)
-    return path
+def _save(fig, data: pd.DataFrame, out: Path, name: str) -> Path:  # noqa: ANN001
+    return save_with_data(fig, data, out / name, dpi=130, close=True)[0]
 
 
 def _at(summary: pd.DataFrame, metric: str, point: dict, free: str | None = None

@@ -26,7 +26,6 @@ import argparse
 import importlib.util
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +33,7 @@ import pandas as pd
 
 from queue_sim.config import load_scenario
 from queue_sim.config.load import derive
+from queue_sim.executors import map_tasks
 from queue_sim.population import simulate_population, summarize_replications
 
 HERE = Path(__file__).resolve().parent
@@ -138,19 +138,10 @@ def run_study(*, mode: str, engine: str, workers: int, out: Path
             tasks += [(base_path, point, world, list(range(lo, min(lo + block, reps))),
                        engine, shrink, keep) for lo in range(0, reps, block)]
     frames, series = [], []
-    if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
-            for i, (frame, s) in enumerate(pool.map(run_task, tasks), 1):
-                frames.append(frame)
-                if s is not None:
-                    series.append(s)
-                print(f"  {i}/{len(tasks)} tasks done", file=sys.stderr, flush=True)
-    else:
-        for task in tasks:
-            frame, s = run_task(task)
-            frames.append(frame)
-            if s is not None:
-                series.append(s)
+    for frame, s in map_tasks(run_task, tasks, workers):
+        frames.append(frame)
+        if s is not None:
+            series.append(s)
     frame = pair_with_reference(pd.concat(frames, ignore_index=True))
     out.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out / "replications.csv", index=False)

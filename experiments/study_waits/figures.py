@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from queue_sim.plots import save_with_data  # noqa: E402
+
 E1 = ["single line", "separate, random", "separate, shortest", "separate, jockeying",
       "express lane"]
 E2 = ["+1 server", "+1 server, half day", "acknowledge", "position display", "occupied wait",
@@ -18,13 +20,7 @@ E2 = ["+1 server", "+1 server, half day", "acknowledge", "position display", "oc
 
 
 def _save(fig, data: pd.DataFrame, out: Path, name: str) -> Path:  # noqa: ANN001
-    path = out / f"{name}.png"
-    if not fig.get_constrained_layout():
-        fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    data.to_csv(out / f"{name}.csv", index=False)
-    return path
+    return save_with_data(fig, data, out / name, dpi=130, close=True)[0]
 
 
 def _bars(ax, data: pd.DataFrame, policies: list[str], ylabel: str) -> None:  # noqa: ANN001

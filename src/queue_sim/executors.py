@@ -13,8 +13,9 @@ import concurrent.futures as cf
 import itertools
 import multiprocessing
 import os
+import sys
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 
@@ -233,6 +234,20 @@ def is_executor_failure(exc: BaseException) -> bool:
     The sweep then stops (finished points are kept) instead of blaming every pending point.
     """
     return isinstance(exc, cf.BrokenExecutor)
+
+
+def map_tasks(fn: Callable[[Any], Any], tasks: Iterable[Any], workers: int) -> Iterator[Any]:
+    """``fn(task)`` for every task, in order: in this process for one worker, else on local
+    processes with a line on stderr per finished task (the studies' loop; sweeps drive an
+    ``Executor`` instead, for resume and failures)."""
+    tasks = list(tasks)
+    if workers <= 1:
+        yield from map(fn, tasks)
+        return
+    with cf.ProcessPoolExecutor(workers) as pool:
+        for i, result in enumerate(pool.map(fn, tasks), 1):
+            print(f"  {i}/{len(tasks)} tasks done", file=sys.stderr, flush=True)
+            yield result
 
 
 def make_executor(*, workers: int | None = None, dask_address: str | None = None,

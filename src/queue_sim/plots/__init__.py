@@ -16,6 +16,7 @@ from queue_sim.plots.figures import (
     plot_queue_length,
     plot_wait_ecdf,
     save_figure,
+    save_with_data,
 )
 
 __all__ = [
@@ -31,4 +32,5 @@ __all__ = [
     "plot_queue_length",
     "plot_wait_ecdf",
     "save_figure",
+    "save_with_data",
 ]

@@ -209,16 +209,31 @@ def _attach(ax: Axes, table: pd.DataFrame) -> None:
 def save_figure(ax: Axes, stem: str | Path, formats: Sequence[str] = ("png", "svg")
                 ) -> list[Path]:
     """Write the figure of ``ax`` as ``<stem>.<format>`` plus ``<stem>.csv`` of what was drawn."""
+    return save_with_data(ax.figure, drawn_data(ax), stem, formats)
+
+
+def save_with_data(fig: Figure, data: pd.DataFrame, stem: str | Path,
+                   formats: Sequence[str] = ("png",), *, dpi: float | None = None,
+                   close: bool = False) -> list[Path]:
+    """Write ``fig`` as ``<stem>.<format>`` and ``<stem>.csv`` of ``data``, the table of what it
+    draws, beside it (what the studies' figures do too).  ``close`` lays the figure out
+    tightly first (unless it uses a constrained layout) and closes it after."""
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
+    if close and not fig.get_constrained_layout():
+        fig.tight_layout()
     files = []
     for fmt in formats:
         path = stem.parent / f"{stem.name}.{fmt}"
-        ax.figure.savefig(path, format=fmt)
+        fig.savefig(path, format=fmt, dpi=dpi)
         files.append(path)
     csv = stem.parent / f"{stem.name}.csv"
-    drawn_data(ax).to_csv(csv, index=False)
+    data.to_csv(csv, index=False)
     files.append(csv)
+    if close:  # a pyplot figure (the studies'); the package's own figures never use pyplot
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
     return files
 
 
