@@ -71,7 +71,20 @@ def summarize(trace: Trace) -> dict[Key, float]:
         customer, no staff on duty ...).  Insertion order is stable, so tables built from it
         have the same columns every time.
     """
-    window = float(trace.horizon - trace.warmup)
+    columns = customer_columns(trace)
+    return reduce_columns(
+        lambda mask, members: scope_sums(columns, mask, members),
+        lambda mask: exact_percentiles(columns.wait[mask]), columns, trace)
+
+
+def customer_columns(trace: Trace, complaints: tuple[np.ndarray, ...] | None = None
+                     ) -> CustomerColumns:
+    """The per-customer and per-visit quantities every customer metric is a sum of.
+
+    ``complaints`` (station, start, end) are the handling intervals a visit may stand by;
+    default the trace's own (see ``bystanders``).  Computing the columns chunk by chunk and
+    concatenating them gives the columns of the whole trace (``queue_sim.streaming``).
+    """
     visit_customer = trace.visit_customer
     n = trace.n_customers
     visit_wait = trace.visit_wait
@@ -81,21 +94,42 @@ def summarize(trace: Trace) -> dict[Key, float]:
     in_window = (trace.arrived_at >= trace.warmup) & (trace.arrived_at < trace.horizon)
     served = trace.outcome == Outcome.SERVED
     served_in_window = served & (trace.left_at >= trace.warmup) & (trace.left_at < trace.horizon)
-    complaints = np.bincount(visit_customer, weights=trace.complained.astype(float),
-                             minlength=n) if n else np.zeros(0)
-    bystander = bystanders(trace, visit_wait=visit_wait, visit_customer=visit_customer)
-    columns = _CustomerColumns(wait, trace.sojourn_time, trace.outcome, served,
-                               served_in_window, complaints, bystander)
+    complaints_per_customer = np.bincount(visit_customer,
+                                          weights=trace.complained.astype(float),
+                                          minlength=n) if n else np.zeros(0)
+    bystander = bystanders(trace, visit_wait=visit_wait, visit_customer=visit_customer,
+                           complaints=complaints)
+    return CustomerColumns(trace.class_idx, wait, trace.sojourn_time, trace.outcome, served,
+                           served_in_window, complaints_per_customer, bystander, in_window,
+                           trace.station, visit_wait,
+                           in_window[visit_customer] & ~np.isnan(visit_wait))
 
+
+def reduce_columns(sums_of, percentiles_of, columns: CustomerColumns | None,
+                   trace: Trace) -> dict[Key, float]:
+    """The metrics dict from per-scope sums: ``sums_of(mask, members)`` and
+    ``percentiles_of(mask)`` answer for a scope given as masks over ``columns`` (or None
+    masks when ``columns`` is None: the caller knows its scopes by their order, system
+    first, then the classes in order); the time integrals and the context come from
+    ``trace``."""
+    window = float(trace.horizon - trace.warmup)
     out: dict[Key, float] = {}
-    everyone = np.ones(n, dtype=bool)
-    _customer_metrics(out, ("system", "all"), in_window, everyone, columns, window)
-    _system_time_metrics(out, trace, window)
     names = trace.class_names or [str(k) for k in range(int(trace.class_idx.max(initial=-1)) + 1)]
-    for k, cname in enumerate(names):
-        of_class = trace.class_idx == k
-        _customer_metrics(out, ("class", cname), in_window & of_class, of_class, columns, window)
-    _station_metrics(out, trace, window, in_window[visit_customer], visit_wait)
+    scopes = [(("system", "all"), None, None)]
+    scopes += [(("class", cname), k, None) for k, cname in enumerate(names)]
+    for position, (scope, k, _) in enumerate(scopes):
+        if columns is None:
+            mask = members = position
+        else:
+            members = (np.ones(len(columns.wait), dtype=bool) if k is None
+                       else columns.class_idx == k)
+            mask = columns.in_window & members
+        _customer_metrics(out, scope, sums_of(mask, members), percentiles_of(mask), window)
+        if position == 0:
+            _system_time_metrics(out, trace, window)
+    station_sums = (station_visit_sums(columns, len(trace.queue_area)) if columns is not None
+                    else sums_of(None, None))
+    _station_metrics(out, trace, window, *station_sums)
     _staff_metrics(out, trace, window)
     return out
 
@@ -105,9 +139,10 @@ def summarize(trace: Trace) -> dict[Key, float]:
 
 
 @dataclass(frozen=True, slots=True)
-class _CustomerColumns:
-    """Per-customer arrays computed once and reused for every scope."""
+class CustomerColumns:
+    """Per-customer (then per-visit) arrays computed once and reused for every scope."""
 
+    class_idx: np.ndarray
     wait: np.ndarray
     sojourn: np.ndarray
     outcome: np.ndarray
@@ -115,49 +150,86 @@ class _CustomerColumns:
     served_in_window: np.ndarray
     complaints: np.ndarray
     bystander: np.ndarray
+    in_window: np.ndarray
+    visit_station: np.ndarray
+    visit_wait: np.ndarray
+    visit_reached: np.ndarray   # visit of a window customer that was reached
+
+    CUSTOMER_FIELDS = ("class_idx", "wait", "sojourn", "outcome", "served", "served_in_window",
+                       "complaints", "bystander", "in_window")
+    VISIT_FIELDS = ("visit_station", "visit_wait", "visit_reached")
 
 
-def _mean(x: np.ndarray) -> float:
-    return float(x.mean()) if len(x) else np.nan
+OUTCOME_RATES = (("abandonment_rate", Outcome.ABANDONED), ("balking_rate", Outcome.BALKED),
+                 ("loss_rate", Outcome.LOST), ("unfinished_rate", Outcome.UNFINISHED))
 
 
-def _customer_metrics(out: dict[Key, float], scope: tuple[str, str], mask: np.ndarray,
-                      members: np.ndarray, c: _CustomerColumns, window: float) -> None:
-    """Customer metrics of the window customers in ``mask``; ``members`` is the whole scope
-    whatever the arrival time (throughput counts departures in the window)."""
-    n = int(mask.sum())
+def scope_sums(c: CustomerColumns, mask: np.ndarray, members: np.ndarray) -> dict[str, float]:
+    """Every sum and count the customer metrics of one scope need (additive over customers):
+    ``mask`` picks the scope's window customers, ``members`` the whole scope whatever the
+    arrival time (throughput counts departures in the window)."""
     wait = c.wait[mask]
     outcome = c.outcome[mask]
     served = c.served[mask]
+    is_bystander = c.bystander[mask]
+    sums = {"n": int(mask.sum()), "wait": wait.sum(), "n_served": int(served.sum()),
+            "wait_served": wait[served].sum(), "sojourn_served": c.sojourn[mask][served].sum(),
+            "n_waited": int(np.count_nonzero(wait > 0)),
+            "n_throughput": int((c.served_in_window & members).sum()),
+            "complaints": c.complaints[mask].sum(), "n_bystanders": int(is_bystander.sum()),
+            "wait_bystanders": wait[is_bystander].sum(), "wait_others": wait[~is_bystander].sum()}
+    for name, code in OUTCOME_RATES:
+        sums[name] = int(np.count_nonzero(outcome == code))
+    return sums
+
+
+def station_visit_sums(c: CustomerColumns, n_stations: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per station: visits reached by window customers, and the sum of their waits."""
+    reached = c.visit_reached
+    return (np.bincount(c.visit_station[reached], minlength=n_stations),
+            np.bincount(c.visit_station[reached], weights=c.visit_wait[reached],
+                        minlength=n_stations))
+
+
+def exact_percentiles(wait: np.ndarray) -> list[float]:
+    """``PERCENTILES`` of the waits (linear interpolation), NaN without customers."""
+    return list(np.percentile(wait, PERCENTILES)) if len(wait) else [np.nan] * len(PERCENTILES)
+
+
+def _customer_metrics(out: dict[Key, float], scope: tuple[str, str], sums: dict[str, float],
+                      quantiles: list[float], window: float) -> None:
+    """Customer metrics of one scope from its sums (``scope_sums``) and wait percentiles."""
+    n = sums["n"]
 
     def put(metric: str, value: float) -> None:
         out[(*scope, metric)] = float(value)
 
+    def mean(total: float, count: int) -> float:
+        return total / count if count else np.nan
+
     put("n_customers", n)
-    put("mean_wait", _mean(wait))
-    quantiles = np.percentile(wait, PERCENTILES) if n else [np.nan] * len(PERCENTILES)
+    put("mean_wait", mean(sums["wait"], n))
     for p, q in zip(PERCENTILES, quantiles):
         put(f"wait_p{p}", q)
-    put("mean_wait_served", _mean(wait[served]))
-    put("mean_sojourn", _mean(c.sojourn[mask][served]))
-    put("wait_probability", _mean(wait > 0))
-    for name, code in (("abandonment_rate", Outcome.ABANDONED), ("balking_rate", Outcome.BALKED),
-                       ("loss_rate", Outcome.LOST), ("unfinished_rate", Outcome.UNFINISHED)):
-        put(name, _mean(outcome == code))
-    put("throughput", _ratio((c.served_in_window & members).sum(), window))
-    n_complaints = c.complaints[mask].sum()
-    put("n_complaints", n_complaints)
-    put("complaint_rate", n_complaints / n if n else np.nan)
-    is_bystander = c.bystander[mask]
-    by_wait, other_wait = _mean(wait[is_bystander]), _mean(wait[~is_bystander])
-    put("n_bystanders", is_bystander.sum())
+    put("mean_wait_served", mean(sums["wait_served"], sums["n_served"]))
+    put("mean_sojourn", mean(sums["sojourn_served"], sums["n_served"]))
+    put("wait_probability", mean(sums["n_waited"], n))
+    for name, _ in OUTCOME_RATES:
+        put(name, mean(sums[name], n))
+    put("throughput", _ratio(sums["n_throughput"], window))
+    put("n_complaints", sums["complaints"])
+    put("complaint_rate", mean(sums["complaints"], n))
+    by_wait = mean(sums["wait_bystanders"], sums["n_bystanders"])
+    other_wait = mean(sums["wait_others"], n - sums["n_bystanders"])
+    put("n_bystanders", sums["n_bystanders"])
     put("bystander_mean_wait", by_wait)
     put("other_mean_wait", other_wait)
     put("bystander_wait_difference", by_wait - other_wait)
 
 
 def bystanders(trace: Trace, *, visit_wait: np.ndarray | None = None,
-               visit_customer: np.ndarray | None = None) -> np.ndarray:
+               visit_customer: np.ndarray | None = None,
+               complaints: tuple[np.ndarray, ...] | None = None) -> np.ndarray:
     """Which customers waited while a complaint of *another* customer was handled at the station.
 
     A visit's waiting interval is ``[queued_at, service start or leaving)``; a complaint's
@@ -166,6 +238,10 @@ def bystanders(trace: Trace, *, visit_wait: np.ndarray | None = None,
     the number of handling intervals overlapping ``[a, b)`` is ``#(start < b) - #(end <= a)``,
     two ``searchsorted`` calls on sorted starts and ends (O((n + m) log m), no pairwise loop);
     overlaps with the customer's own complaints are then subtracted.
+
+    ``complaints`` = (station, start, end) arrays of handling intervals replaces the trace's
+    own as the intervals counted (a chunk of a streamed run passes every interval that can
+    still overlap it); the customer's own complaints are always the trace's.
 
     Returns
     -------
@@ -180,19 +256,24 @@ def bystanders(trace: Trace, *, visit_wait: np.ndarray | None = None,
     a = trace.queued_at
     b = a + visit_wait
     hs, he = trace.handling_started_at, trace.handling_ended_at
-    is_complaint = trace.complained & ~np.isnan(hs) & ~np.isnan(he) & (he > hs)
+    is_complaint = complaint_intervals(trace)
     waited = ~np.isnan(a) & ~np.isnan(b) & (b > a)
-    if not is_complaint.any() or not waited.any():
+    if complaints is None:
+        complaints = (trace.station[is_complaint], hs[is_complaint], he[is_complaint])
+    c_station, c_start, c_end = complaints
+    if not len(c_station) or not waited.any():
         return np.zeros(n, dtype=bool)
     overlaps = np.zeros(len(a), dtype=np.int64)
-    for s in np.unique(trace.station[is_complaint]):
-        comp = is_complaint & (trace.station == s)
-        starts, ends = np.sort(hs[comp]), np.sort(he[comp])
+    for s in np.unique(c_station):
+        comp = c_station == s
+        starts, ends = np.sort(c_start[comp]), np.sort(c_end[comp])
         rows = np.flatnonzero(waited & (trace.station == s))
         overlaps[rows] = (np.searchsorted(starts, b[rows], side="left")
                           - np.searchsorted(ends, a[rows], side="right"))
     # a customer does not stand by its own complaint (e.g. its remake waiting during handling)
     comp_rows = np.flatnonzero(is_complaint)
+    if not len(comp_rows):
+        return np.bincount(visit_customer, weights=overlaps > 0, minlength=n) > 0
     owner = visit_customer[comp_rows]
     first, last = trace.visit_ptr[owner], trace.visit_ptr[owner + 1]
     for k in range(int((last - first).max())):
@@ -228,14 +309,16 @@ def _system_time_metrics(out: dict[Key, float], trace: Trace, window: float) -> 
     out[("system", "all", "handling_share")] = _ratio(complaint_time, window)
 
 
+def complaint_intervals(trace: Trace) -> np.ndarray:
+    """Which visits are complaints with a handling interval of positive length (bool)."""
+    hs, he = trace.handling_started_at, trace.handling_ended_at
+    return trace.complained & ~np.isnan(hs) & ~np.isnan(he) & (he > hs)
+
+
 def _station_metrics(out: dict[Key, float], trace: Trace, window: float,
-                     visit_in_window: np.ndarray, visit_wait: np.ndarray) -> None:
+                     n_visits: np.ndarray, wait_sum: np.ndarray) -> None:
     names = trace.station_names or [str(s) for s in range(len(trace.queue_area))]
     roster = trace.staff
-    reached = visit_in_window & ~np.isnan(visit_wait)
-    n_visits = np.bincount(trace.station[reached], minlength=len(names))
-    wait_sum = np.bincount(trace.station[reached], weights=visit_wait[reached],
-                           minlength=len(names))
     for s, sname in enumerate(names):
         key = ("station", sname)
         if roster is not None:
