@@ -72,9 +72,8 @@ def summarize(trace: Trace) -> dict[Key, float]:
         have the same columns every time.
     """
     columns = customer_columns(trace)
-    return reduce_columns(
-        lambda mask, members: scope_sums(columns, mask, members),
-        lambda mask: exact_percentiles(columns.wait[mask]), columns, trace)
+    return reduce_columns(lambda k: exact_scope_stats(columns, k),
+                          station_visit_sums(columns, len(trace.queue_area)), trace)
 
 
 def customer_columns(trace: Trace, complaints: tuple[np.ndarray, ...] | None = None
@@ -105,33 +104,35 @@ def customer_columns(trace: Trace, complaints: tuple[np.ndarray, ...] | None = N
                            in_window[visit_customer] & ~np.isnan(visit_wait))
 
 
-def reduce_columns(sums_of, percentiles_of, columns: CustomerColumns | None,
+def reduce_columns(scope_stats, station_sums: tuple[np.ndarray, np.ndarray],
                    trace: Trace) -> dict[Key, float]:
-    """The metrics dict from per-scope sums: ``sums_of(mask, members)`` and
-    ``percentiles_of(mask)`` answer for a scope given as masks over ``columns`` (or None
-    masks when ``columns`` is None: the caller knows its scopes by their order, system
-    first, then the classes in order); the time integrals and the context come from
-    ``trace``."""
+    """The metrics dict from additive per-scope statistics.
+
+    ``scope_stats(k)`` gives ``(scope_sums, wait percentiles)`` of the system (``k`` None)
+    or of class ``k``; ``station_sums`` is ``station_visit_sums``; the time integrals, the
+    window and the names come from ``trace`` (for a streamed run: its last window, whose
+    integrals cover the whole run).
+    """
     window = float(trace.horizon - trace.warmup)
     out: dict[Key, float] = {}
     names = trace.class_names or [str(k) for k in range(int(trace.class_idx.max(initial=-1)) + 1)]
-    scopes = [(("system", "all"), None, None)]
-    scopes += [(("class", cname), k, None) for k, cname in enumerate(names)]
-    for position, (scope, k, _) in enumerate(scopes):
-        if columns is None:
-            mask = members = position
-        else:
-            members = (np.ones(len(columns.wait), dtype=bool) if k is None
-                       else columns.class_idx == k)
-            mask = columns.in_window & members
-        _customer_metrics(out, scope, sums_of(mask, members), percentiles_of(mask), window)
-        if position == 0:
+    for k, scope in [(None, ("system", "all"))] + [(k, ("class", c)) for k, c in enumerate(names)]:
+        sums, quantiles = scope_stats(k)
+        _customer_metrics(out, scope, sums, quantiles, window)
+        if k is None:
             _system_time_metrics(out, trace, window)
-    station_sums = (station_visit_sums(columns, len(trace.queue_area)) if columns is not None
-                    else sums_of(None, None))
     _station_metrics(out, trace, window, *station_sums)
     _staff_metrics(out, trace, window)
     return out
+
+
+def exact_scope_stats(columns: CustomerColumns, k: int | None
+                      ) -> tuple[dict[str, float], list[float]]:
+    """Sums and exact wait percentiles of the system (``k`` None) or of class ``k``."""
+    members = (np.ones(len(columns.wait), dtype=bool) if k is None
+               else columns.class_idx == k)
+    mask = columns.in_window & members
+    return scope_sums(columns, mask, members), exact_percentiles(columns.wait[mask])
 
 
 # ---------------------------------------------------------------------------------------------
