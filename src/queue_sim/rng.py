@@ -132,13 +132,14 @@ def _invert_cumulative_rate(arr, points):  # noqa: ANN001, ANN202
         return starts[j] + (points - cum[j]) / rates[j]
 
 
-def _batch_sizes(cls: schema.CustomerClass, seed: int, rep: int, cidx: int, n: int
-                 ) -> np.ndarray:
+def _batch_sizes(cls: schema.CustomerClass, seed: int, rep: int, cidx: int, n: int,
+                 start: int = 0) -> np.ndarray:
+    """Sizes of arrival events ``start .. start+n-1`` of a class."""
     if cls.batch is None:
         return np.ones(n, dtype=np.int64)
     w = np.asarray(cls.batch.weights or [1.0] * len(cls.batch.sizes), float)
     cum = np.cumsum(w / w.sum())
-    u = stream_uniforms(seed, rep, "batch", (cidx,), n)
+    u = stream_uniforms(seed, rep, "batch", (cidx,), n, start)
     idx = np.minimum(np.searchsorted(cum, u, side="right"), len(cum) - 1)
     return np.asarray(cls.batch.sizes, dtype=np.int64)[idx]
 
@@ -148,8 +149,9 @@ def _batch_sizes(cls: schema.CustomerClass, seed: int, rep: int, cidx: int, n: i
 
 
 def _visit_plans(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int, n: int,
-                 seed: int, rep: int) -> dict[str, np.ndarray]:
-    """Plan every visit of ``n`` customers of one class, one visit index at a time.
+                 seed: int, rep: int, start: int = 0) -> dict[str, np.ndarray]:
+    """Plan every visit of customers ``start .. start+n-1`` of one class, one visit index at
+    a time.
 
     A visit whose order goes wrong (with rework) is followed by a remake at the same station;
     otherwise the route or routing decides the next station.  Returns per-customer visit
@@ -187,7 +189,7 @@ def _visit_plans(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int
         if not all_active and not active.any():
             break
         def u(stream: str) -> np.ndarray:
-            return stream_uniforms(seed, rep, stream, (cidx, k), n)
+            return stream_uniforms(seed, rep, stream, (cidx, k), n, start)
 
         def transform(dist, uniforms: np.ndarray, where: np.ndarray | None):  # noqa: ANN001, ANN202
             """dist.quantile(uniforms) at ``where`` (None: everywhere), 0 elsewhere: the
@@ -276,6 +278,14 @@ def draw(scenario: schema.Scenario, seed: int, replication: int) -> Draws:
         parts.append((times, np.full(n, cidx, dtype=np.int64), plans))
 
     times, classes, stacked = _merge_classes(parts, run.customers)
+    horizon = run.horizon if run.horizon is not None else (float(times[-1]) if len(times)
+                                                           else 0.0)
+    return flatten(times, classes, stacked, horizon, seed, replication)
+
+
+def flatten(times: np.ndarray, classes: np.ndarray, stacked: dict[str, np.ndarray],
+            horizon: float, seed: int, replication: int) -> Draws:
+    """``Draws`` of customers in arrival order from their (customer, visit) plan columns."""
     if stacked["station"].shape[1] == 1:  # one visit each, all made: the columns as they are
         ptr = np.arange(len(times) + 1, dtype=np.int64)
         flat = {k: v[:, 0] for k, v in stacked.items()}
@@ -284,10 +294,7 @@ def draw(scenario: schema.Scenario, seed: int, replication: int) -> Draws:
         counts = valid.sum(axis=1)
         ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         flat = {k: v[valid] for k, v in stacked.items()}
-    arrived = times
-    horizon = run.horizon if run.horizon is not None else (float(arrived[-1]) if len(arrived)
-                                                           else 0.0)
-    return Draws(arrived_at=arrived, class_idx=classes, visit_ptr=ptr,
+    return Draws(arrived_at=times, class_idx=classes, visit_ptr=ptr,
                  station=flat["station"].astype(np.int64, copy=False),
                  service_time=flat["service_time"], patience=flat["patience"],
                  balk_u=flat["balk_u"], is_wrong=flat["is_wrong"].astype(bool, copy=False),
