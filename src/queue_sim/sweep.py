@@ -82,13 +82,13 @@ def run_task(scenario: Any, seed: int, replications: list[int], engine: Engine,
     Module-level and free of state, so processes and Dask workers can run it; the numbers
     depend only on the arguments.
     """
-    from queue_sim.runner import customers_frame, run_replication
+    from queue_sim.runner import customers_frame, summarize_replication
 
     out = []
-    for r in replications:
-        metrics, trace = run_replication(scenario, seed, r, engine)
+    for r in replications:  # streamed (bounded memory) unless the customers are kept
+        metrics, trace = summarize_replication(scenario, seed, r, engine, keep=r in keep)
         row = {stats.metric_column(k): float(v) for k, v in metrics.items()}
-        out.append((r, row, customers_frame(trace, r) if r in keep else None))
+        out.append((r, row, customers_frame(trace, r) if trace is not None else None))
     return out
 
 
