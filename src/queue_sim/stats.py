@@ -116,8 +116,11 @@ def reduce_columns(scope_stats, station_sums: tuple[np.ndarray, np.ndarray],
     window = float(trace.horizon - trace.warmup)
     out: dict[Key, float] = {}
     names = trace.class_names or [str(k) for k in range(int(trace.class_idx.max(initial=-1)) + 1)]
+    system = None
     for k, scope in [(None, ("system", "all"))] + [(k, ("class", c)) for k, c in enumerate(names)]:
-        sums, quantiles = scope_stats(k)
+        # one class is the whole system: the same customers, so the same sums
+        sums, quantiles = system if len(names) == 1 and k == 0 else scope_stats(k)
+        system = system or (sums, quantiles)
         _customer_metrics(out, scope, sums, quantiles, window)
         if k is None:
             _system_time_metrics(out, trace, window)
@@ -129,10 +132,9 @@ def reduce_columns(scope_stats, station_sums: tuple[np.ndarray, np.ndarray],
 def exact_scope_stats(columns: CustomerColumns, k: int | None
                       ) -> tuple[dict[str, float], list[float]]:
     """Sums and exact wait percentiles of the system (``k`` None) or of class ``k``."""
-    members = (np.ones(len(columns.wait), dtype=bool) if k is None
-               else columns.class_idx == k)
-    mask = columns.in_window & members
-    return scope_sums(columns, mask, members), exact_percentiles(columns.wait[mask])
+    members = None if k is None else columns.class_idx == k
+    mask = columns.in_window if members is None else columns.in_window & members
+    return scope_sums(columns, mask, members), exact_percentiles(_pick(columns.wait, mask))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -165,20 +167,35 @@ OUTCOME_RATES = (("abandonment_rate", Outcome.ABANDONED), ("balking_rate", Outco
                  ("loss_rate", Outcome.LOST), ("unfinished_rate", Outcome.UNFINISHED))
 
 
-def scope_sums(c: CustomerColumns, mask: np.ndarray, members: np.ndarray) -> dict[str, float]:
+def _pick(values: np.ndarray, mask: np.ndarray, everyone: bool | None = None) -> np.ndarray:
+    """``values[mask]``, or ``values`` itself when the mask keeps everything (same elements,
+    same order, so the same sums)."""
+    if everyone is None:
+        everyone = bool(mask.all())
+    return values if everyone else values[mask]
+
+
+def scope_sums(c: CustomerColumns, mask: np.ndarray, members: np.ndarray | None
+               ) -> dict[str, float]:
     """Every sum and count the customer metrics of one scope need (additive over customers):
     ``mask`` picks the scope's window customers, ``members`` the whole scope whatever the
-    arrival time (throughput counts departures in the window)."""
-    wait = c.wait[mask]
-    outcome = c.outcome[mask]
-    served = c.served[mask]
-    is_bystander = c.bystander[mask]
-    sums = {"n": int(mask.sum()), "wait": wait.sum(), "n_served": int(served.sum()),
-            "wait_served": wait[served].sum(), "sojourn_served": c.sojourn[mask][served].sum(),
+    arrival time (throughput counts departures in the window; None: every customer)."""
+    everyone = bool(mask.all())
+    wait = _pick(c.wait, mask, everyone)
+    outcome = _pick(c.outcome, mask, everyone)
+    served = _pick(c.served, mask, everyone)
+    is_bystander = _pick(c.bystander, mask, everyone)
+    n_bystanders = int(np.count_nonzero(is_bystander))
+    in_throughput = c.served_in_window if members is None else c.served_in_window & members
+    sums = {"n": int(np.count_nonzero(mask)), "wait": wait.sum(),
+            "n_served": int(np.count_nonzero(served)), "wait_served": wait[served].sum(),
+            "sojourn_served": _pick(c.sojourn, mask, everyone)[served].sum(),
             "n_waited": int(np.count_nonzero(wait > 0)),
-            "n_throughput": int((c.served_in_window & members).sum()),
-            "complaints": c.complaints[mask].sum(), "n_bystanders": int(is_bystander.sum()),
-            "wait_bystanders": wait[is_bystander].sum(), "wait_others": wait[~is_bystander].sum()}
+            "n_throughput": int(np.count_nonzero(in_throughput)),
+            "complaints": _pick(c.complaints, mask, everyone).sum(),
+            "n_bystanders": n_bystanders,
+            "wait_bystanders": wait[is_bystander].sum() if n_bystanders else 0.0,
+            "wait_others": (wait if not n_bystanders else wait[~is_bystander]).sum()}
     for name, code in OUTCOME_RATES:
         sums[name] = int(np.count_nonzero(outcome == code))
     return sums

@@ -129,10 +129,12 @@ class StreamingSummary:
         self._fold(columns)
 
     def _fold(self, c: stats.CustomerColumns) -> None:
-        everyone = np.ones(len(c.wait), dtype=bool)
         for k in range(self.n_classes + 1):
-            members = everyone if k == 0 else c.class_idx == k - 1
-            mask = c.in_window & members
+            if k == 1 and self.n_classes == 1:  # one class is the whole system
+                self._sums[1], self._sketches[1] = self._sums[0], self._sketches[0]
+                break
+            members = None if k == 0 else c.class_idx == k - 1
+            mask = c.in_window if members is None else c.in_window & members
             total = self._sums[k]
             for name, value in stats.scope_sums(c, mask, members).items():
                 total[name] = total.get(name, 0) + value
