@@ -49,6 +49,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -284,6 +285,38 @@ def streamed_scaling(make, sizes: list[int], repeats: int, seed: int = 1) -> dic
     return out
 
 
+def machine_parallelism(repeats: int) -> dict:
+    """The control for ``threads``: a compiled loop that never holds the GIL, as much work
+    on each of 2 threads as on 1.  Its throughput ratio is what two threads can gain on this
+    machine at all (2.0 on two free cores; less when the cores are shared or throttled)."""
+    from numba import njit
+
+    @njit(nogil=True, cache=False)
+    def spin(n):  # noqa: ANN001, ANN202
+        total = 0.0
+        for i in range(n):
+            total += (i % 7) * 0.5
+        return total
+
+    spin(10)
+    work = 200_000_000
+    seconds: dict[int, list[float]] = {1: [], 2: []}
+    for _ in range(repeats):
+        for t in (1, 2):
+            pool = [threading.Thread(target=spin, args=(work,)) for _ in range(t)]
+            start = time.perf_counter()
+            for thread in pool:
+                thread.start()
+            for thread in pool:
+                thread.join()
+            seconds[t].append(time.perf_counter() - start)
+    one, two = statistics.median(seconds[1]), statistics.median(seconds[2])
+    print(f"  control (GIL-free loop): two threads do {2 * one / two:.2f}x the work of one",
+          flush=True)
+    return {"seconds": {str(k): v for k, v in seconds.items()},
+            "two_over_one_throughput": 2 * one / two}
+
+
 def threads(make, n: int, replications: int, repeats: int, seed: int = 1) -> dict:  # noqa: ANN001
     """Wall seconds of ``replications`` streamed replications on 1 and on 2 threads."""
     scenario = make(n)
@@ -462,6 +495,7 @@ def main() -> None:
                                   for name in ("mm1_rho0.9", "counter_360")}
     print("replications on threads...", flush=True)
     result["threads"] = threads(SCENARIOS["mm1_rho0.9"][0], thread_n, 16, repeats)
+    result["threads"]["machine_control"] = machine_parallelism(repeats)
     result["goals_met"] = goals_met(result)
     result["machine"]["load_average_at_end"] = list(os.getloadavg())
     result["wall_s"] = time.perf_counter() - started
