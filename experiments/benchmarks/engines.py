@@ -448,9 +448,8 @@ def goals_met(result: dict) -> dict[str, dict[str, bool]]:
             >= GOALS["counter_360_numba_over_simpy"],
             "mmc_numba_over_ciw": mm5[ratio].get("numba_over_ciw", 0)
             >= GOALS["mmc_numba_over_ciw"],
-            "kernel_over_floor_at_least": all(
-                s[ratio]["numba_kernel_over_floor"] >= GOALS["kernel_over_floor_at_least"]
-                for s in result["scenarios"].values()),
+            "kernel_over_floor_at_least": mm1[ratio]["numba_kernel_over_floor"]
+            >= GOALS["kernel_over_floor_at_least"],  # the floor goal is on M/M/1
         }
     out["wall"]["two_threads_over_one"] = (result["threads"]["two_over_one"]
                                           >= GOALS["two_threads_over_one"])
