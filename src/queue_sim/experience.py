@@ -73,24 +73,50 @@ def skips_and_slips(trace: Trace) -> tuple[np.ndarray, np.ndarray]:
     """
     skips = np.zeros(trace.n_customers, np.int64)
     slips = np.zeros(trace.n_customers, np.int64)
+    skipped, slipped = visit_overtakes(*overtake_columns(trace), overtake_rows(trace))
     customer = trace.visit_customer
+    np.add.at(skips, customer, skipped)
+    np.add.at(slips, customer, slipped)
+    return skips, slips
+
+
+def overtake_columns(trace: Trace) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per visit: station, queue entry, end of the wait (NaN while still waiting) and whether
+    service started: what skips and slips compare."""
     wait_end = trace.queued_at + trace.visit_wait
-    reached = ~np.isnan(trace.queued_at) & ~trace.is_rework
-    for s in np.unique(trace.station[reached]):
-        rows = np.flatnonzero(reached & (trace.station == s))
-        q = trace.queued_at[rows]
+    return (trace.station, trace.queued_at, wait_end,
+            ~np.isnan(trace.service_started_at))
+
+
+def overtake_rows(trace: Trace) -> np.ndarray:
+    """The visits skips and slips are counted over: ordinary visits that reached a queue."""
+    return ~np.isnan(trace.queued_at) & ~trace.is_rework
+
+
+def visit_overtakes(station: np.ndarray, queued_at: np.ndarray, wait_end: np.ndarray,
+                    started: np.ndarray, reached: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Skips and slips per visit row (0 where not ``reached``), the visits of one station
+    compared among themselves; ties in ``queued_at`` go by row order.  A streamed run passes
+    the rows of released visits that can still matter followed by its window's
+    (``kernels.stream``): the count of a visit depends only on the visits whose waits nest
+    with its own."""
+    skipped_out = np.zeros(len(station), np.int64)
+    slipped_out = np.zeros(len(station), np.int64)
+    for s in np.unique(station[reached]):
+        rows = np.flatnonzero(reached & (station == s))
+        q = queued_at[rows]
         e = wait_end[rows]
-        started = ~np.isnan(trace.service_started_at[rows])
+        begun = started[rows]
         rank_q = np.empty(len(rows), np.int64)
         rank_q[np.lexsort((rows, q))] = np.arange(len(rows))
         by_end = np.lexsort((rank_q, e))
-        skipped, earlier_out = _count_overtakes(rank_q[by_end], started[by_end], len(rows))
+        skipped, earlier_out = _count_overtakes(rank_q[by_end], begun[by_end], len(rows))
         # slips: earlier joiners still waiting at this one's start = (queue rank) - (earlier
         # joiners out before it); only a customer who started can have jumped ahead
-        slipped = np.where(started[by_end], rank_q[by_end] - earlier_out, 0)
-        np.add.at(skips, customer[rows[by_end]], skipped)
-        np.add.at(slips, customer[rows[by_end]], slipped)
-    return skips, slips
+        slipped = np.where(begun[by_end], rank_q[by_end] - earlier_out, 0)
+        skipped_out[rows[by_end]] = skipped
+        slipped_out[rows[by_end]] = slipped
+    return skipped_out, slipped_out
 
 
 def perceived_wait(trace: Trace, params: Experience,
@@ -179,42 +205,71 @@ def queue_length_predictor(trace: Trace, servers: int, mean_service: float) -> n
     return np.where(busy >= servers, (waiting + 1) * mean_service / servers, 0.0)
 
 
+# the per-customer columns the metrics average, in the order they are reported
+MEAN_METRICS = (("dissatisfied_share", "dissatisfied"), ("mean_perceived_wait", "perceived_wait"),
+                ("wait_over_tolerance_share", "over_tolerance"),
+                ("acknowledged_share", "acknowledged"), ("mean_skips", "skips"),
+                ("mean_slips", "slips"))
+SATISFACTION_PERCENTILE = 10
+
+
 def metrics(trace: Trace, params: Experience) -> dict[Key, float]:
     """Per-replication experience metrics (see the module docstring), system then classes."""
-    cols = experience_frame(trace, params)
-    s = cols["satisfaction"]
-    per_customer = {
-        "satisfaction": s,
-        "dissatisfied": (s < params.dissatisfied_below).astype(float),
-        "perceived_wait": cols["perceived_wait"],
-        "over_tolerance": (trace.wait_time > params.tolerance).astype(float),
-        "acknowledged": (~np.isnan(trace.acknowledged_at)).astype(float),
-        "skips": cols["skips"].astype(float),
-        "slips": cols["slips"].astype(float),
-    }
+    skips, slips = skips_and_slips(trace)
     complained = np.bincount(trace.visit_customer, weights=trace.complained.astype(float),
                              minlength=trace.n_customers) > 0
-    bystander = bystanders(trace)
-    in_window = (trace.arrived_at >= trace.warmup) & (trace.arrived_at < trace.horizon)
+    columns = customer_columns(trace, params, skips, slips, bystanders(trace), complained)
+    return reduce_columns(columns, trace.class_names)
+
+
+def customer_columns(trace: Trace, params: Experience, skips: np.ndarray, slips: np.ndarray,
+                     bystander: np.ndarray, complained: np.ndarray) -> dict[str, np.ndarray]:
+    """Per customer: what the metrics average or take percentiles of, and the scope masks
+    (``class_idx``, ``in_window``, ``bystander``, ``complained``).  Every column is computed
+    customer by customer, so a streamed run computes them chunk by chunk (``streaming``)
+    given each chunk's skips and slips."""
+    s = satisfaction(trace, params, skips)
+    return {
+        "satisfaction": s,
+        "dissatisfied": (s < params.dissatisfied_below).astype(float),
+        "perceived_wait": perceived_wait(trace, params),
+        "over_tolerance": (trace.wait_time > params.tolerance).astype(float),
+        "acknowledged": (~np.isnan(trace.acknowledged_at)).astype(float),
+        "skips": skips.astype(float),
+        "slips": slips.astype(float),
+        "class_idx": trace.class_idx,
+        "in_window": (trace.arrived_at >= trace.warmup) & (trace.arrived_at < trace.horizon),
+        "bystander": np.asarray(bystander, bool),
+        "complained": np.asarray(complained, bool),
+    }
+
+
+def scope_masks(columns: dict[str, np.ndarray], class_names: list[str] | None
+                ) -> list[tuple[tuple[str, str], np.ndarray]]:
+    """(scope, customers) of the system and each class: window customers."""
+    in_window = columns["in_window"]
     scopes = [(("system", "all"), in_window)]
-    for k, cname in enumerate(trace.class_names or []):
-        scopes.append((("class", cname), in_window & (trace.class_idx == k)))
+    for k, cname in enumerate(class_names or []):
+        scopes.append((("class", cname), in_window & (columns["class_idx"] == k)))
+    return scopes
+
+
+def reduce_columns(columns: dict[str, np.ndarray], class_names: list[str] | None
+                   ) -> dict[Key, float]:
+    """The metrics from the per-customer columns of a whole run (``customer_columns``)."""
+    s = columns["satisfaction"]
 
     def mean(x: np.ndarray) -> float:
         return float(x.mean()) if len(x) else np.nan
 
     out: dict[Key, float] = {}
-    for scope, mask in scopes:
+    for scope, mask in scope_masks(columns, class_names):
         sat = s[mask]
         out[(*scope, "mean_satisfaction")] = mean(sat)
-        out[(*scope, "satisfaction_p10")] = (float(np.percentile(sat, 10)) if len(sat)
-                                             else np.nan)
-        for metric, column in (("dissatisfied_share", "dissatisfied"),
-                               ("mean_perceived_wait", "perceived_wait"),
-                               ("wait_over_tolerance_share", "over_tolerance"),
-                               ("acknowledged_share", "acknowledged"),
-                               ("mean_skips", "skips"), ("mean_slips", "slips")):
-            out[(*scope, metric)] = mean(per_customer[column][mask])
-        out[(*scope, "bystander_mean_satisfaction")] = mean(s[mask & bystander])
-        out[(*scope, "complainer_mean_satisfaction")] = mean(s[mask & complained])
+        out[(*scope, "satisfaction_p10")] = (
+            float(np.percentile(sat, SATISFACTION_PERCENTILE)) if len(sat) else np.nan)
+        for metric, column in MEAN_METRICS:
+            out[(*scope, metric)] = mean(columns[column][mask])
+        out[(*scope, "bystander_mean_satisfaction")] = mean(s[mask & columns["bystander"]])
+        out[(*scope, "complainer_mean_satisfaction")] = mean(s[mask & columns["complained"]])
     return out

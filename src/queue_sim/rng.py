@@ -175,13 +175,14 @@ def _invert_cumulative_rate(arr, points):  # noqa: ANN001, ANN202
         return starts[j] + (points - cum[j]) / rates[j]
 
 
-def _batch_sizes(cls: schema.CustomerClass, seed: int, rep: int, cidx: int, n: int
-                 ) -> np.ndarray:
+def _batch_sizes(cls: schema.CustomerClass, seed: int, rep: int, cidx: int, n: int,
+                 start: int = 0) -> np.ndarray:
+    """Sizes of arrival events ``start .. start+n-1`` of a class."""
     if cls.batch is None:
         return np.ones(n, dtype=np.int64)
     w = np.asarray(cls.batch.weights or [1.0] * len(cls.batch.sizes), float)
     cum = np.cumsum(w / w.sum())
-    u = stream_uniforms(seed, rep, "batch", (cidx,), n)
+    u = stream_uniforms(seed, rep, "batch", (cidx,), n, start)
     idx = np.minimum(np.searchsorted(cum, u, side="right"), len(cum) - 1)
     return np.asarray(cls.batch.sizes, dtype=np.int64)[idx]
 
@@ -194,27 +195,30 @@ Uniforms = Callable[[str, int], np.ndarray]
 """``uniforms(stream, k)``: the uniforms of ``stream`` for visit index ``k``, one per customer."""
 
 
-def keyed_uniforms(seed: int, rep: int, cidx: int, n: int) -> Uniforms:
-    """The standard uniform source: stream ``s``, visit ``k`` keyed ``(rep, s, class, k)``."""
+def keyed_uniforms(seed: int, rep: int, cidx: int, n: int, start: int = 0) -> Uniforms:
+    """The standard uniform source: stream ``s``, visit ``k`` keyed ``(rep, s, class, k)``,
+    for the class's customers ``start .. start+n-1``."""
     def uniforms(stream: str, k: int) -> np.ndarray:
-        return stream_uniforms(seed, rep, stream, (cidx, k), n)
+        return stream_uniforms(seed, rep, stream, (cidx, k), n, start)
     return uniforms
 
 
 def _visit_plans(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int, n: int,
-                 seed: int, rep: int, uniforms: Uniforms | None = None
+                 seed: int, rep: int, uniforms: Uniforms | None = None, start: int = 0
                  ) -> dict[str, np.ndarray]:
-    """Plan every visit of ``n`` customers of one class, one visit index at a time.
+    """Plan every visit of customers ``start .. start+n-1`` of one class, one visit index at
+    a time.
 
     A visit whose order goes wrong (with rework) is followed by a remake at the same station;
     a contact that does not resolve the case (``resolution``) is followed by an escalated
     contact, a repeat contact at the same station, or nothing (the customer defects);
     otherwise the route or routing decides the next station.  ``uniforms`` supplies the random
-    numbers (default: ``keyed_uniforms``, customers numbered in arrival order).  Returns
-    per-customer visit columns as (n, K) arrays with NO_STATION after the last visit.
+    numbers (default: ``keyed_uniforms`` from customer ``start``, customers numbered in
+    arrival order).  Returns per-customer visit columns as (n, K) arrays with NO_STATION after
+    the last visit.
     """
     if uniforms is None:
-        uniforms = keyed_uniforms(seed, rep, cidx, n)
+        uniforms = keyed_uniforms(seed, rep, cidx, n, start)
     names = scenario.station_names
     sidx = {name: i for i, name in enumerate(names)}
     max_visits = scenario.run.max_visits
@@ -438,6 +442,21 @@ def assemble(scenario: schema.Scenario, parts: list[tuple[np.ndarray, dict[str, 
     run is a customer count).
     """
     times, classes, stacked = _merge_classes(parts, limit)
+    if horizon is None:
+        horizon = scenario.run.horizon
+    if horizon is None:
+        horizon = float(times[-1]) if len(times) else 0.0
+    return flatten(times, classes, stacked, horizon, seed, replication)
+
+
+def flatten(times: np.ndarray, classes: np.ndarray, stacked: dict[str, np.ndarray],
+            horizon: float, seed: int, replication: int,
+            class_start: np.ndarray | None = None) -> Draws:
+    """``Draws`` of customers in arrival order from their (customer, visit) plan columns.
+
+    ``class_start`` (per class): the class index of the first customer of each class here
+    (default 0: these are the first customers of the run), for ``Draws.class_position``.
+    """
     if stacked["station"].shape[1] == 1:  # one visit each, all made: the columns as they are
         ptr = np.arange(len(times) + 1, dtype=np.int64)
         flat = {k: v[:, 0] for k, v in stacked.items()}
@@ -446,10 +465,13 @@ def assemble(scenario: schema.Scenario, parts: list[tuple[np.ndarray, dict[str, 
         counts = valid.sum(axis=1)
         ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         flat = {k: v[valid] for k, v in stacked.items()}
-    if horizon is None:
-        horizon = scenario.run.horizon
-    if horizon is None:
-        horizon = float(times[-1]) if len(times) else 0.0
+    class_position = None
+    if class_start is not None and len(times):
+        position = np.zeros(len(times), np.int64)
+        for c in np.unique(classes):
+            at = classes == c
+            position[at] = class_start[c] + np.arange(int(at.sum()))
+        class_position = np.repeat(position, np.diff(ptr))
     return Draws(arrived_at=times, class_idx=classes, visit_ptr=ptr,
                  station=flat["station"].astype(np.int64, copy=False),
                  service_time=flat["service_time"], patience=flat["patience"],
@@ -461,7 +483,8 @@ def assemble(scenario: schema.Scenario, parts: list[tuple[np.ndarray, dict[str, 
                  is_recontact=flat["is_recontact"].astype(bool, copy=False),
                  is_escalation=flat["is_escalation"].astype(bool, copy=False),
                  is_unresolved=flat["is_unresolved"].astype(bool, copy=False),
-                 line_u=flat["line_u"].astype(float, copy=False))
+                 line_u=flat["line_u"].astype(float, copy=False),
+                 class_position=class_position)
 
 
 def _merge_classes(parts: list[tuple[np.ndarray, dict[str, np.ndarray]]], limit: int | None
@@ -538,10 +561,11 @@ def retrial_draws(scenario: schema.Scenario, draws: Draws, n_retries: int) -> Re
         for k in np.unique(draws.visit_index[rows[mine]]):
             at = np.flatnonzero(mine & (draws.visit_index[rows] == k))
             pos = draws.class_position[rows[at]]
-            n = int(pos.max()) + 1
+            lo = int(pos.min())  # a block of a long run: only the positions it needs
+            n = int(pos.max()) + 1 - lo
             for a in range(n_retries):
                 def u(stream: str) -> np.ndarray:
-                    return stream_uniforms(seed, rep, stream, (c, int(k), a), n)[pos]
+                    return stream_uniforms(seed, rep, stream, (c, int(k), a), n, lo)[pos - lo]
                 out["retry_u"][at, a] = u("retrial")
                 out["delay"][at, a] = cls.retrial.delay.quantile(u("retrial_delay"))
                 out["patience"][at, a] = (cls.patience.quantile(u("retrial_patience"))

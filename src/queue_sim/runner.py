@@ -125,6 +125,24 @@ def run_replication(scenario: Scenario, seed: int, replication: int,
     return metrics, trace
 
 
+def summarize_replication(scenario: Scenario, seed: int, replication: int,
+                          engine: str | Callable[[Scenario, rng.Draws], Trace] = "numba",
+                          keep: bool = False) -> tuple[dict[stats.Key, float], Trace | None]:
+    """The metrics of one replication, and its trace if ``keep``.
+
+    Without the trace, an engine that offers ``simulate.summarize_streamed`` (the numba
+    kernel: ``kernels.stream``) runs the replication streamed: memory stays bounded however
+    many customers, and the metrics are those of ``stats.summarize`` of the trace
+    (bit-identical up to ``streaming.EXACT_CUSTOMERS`` customers, to the stated accuracy
+    beyond).
+    """
+    simulate_one = get_engine(engine) if isinstance(engine, str) else engine
+    streamed = getattr(simulate_one, "summarize_streamed", None)
+    if streamed is not None and not keep:
+        return streamed(scenario, seed, replication), None
+    return run_replication(scenario, seed, replication, simulate_one)
+
+
 def available_cores() -> int:
     """CPU cores this process may run on (its affinity mask where the OS has one)."""
     try:
@@ -154,11 +172,11 @@ def resolve_threads(threads: int | None, engine: str | Callable, n_replications:
 
 
 def _replication_row(scenario: Scenario, seed: int, replication: int,
-                     simulate_one: Callable[[Scenario, rng.Draws], Trace], keep: bool
+                     engine: str | Callable[[Scenario, rng.Draws], Trace], keep: bool
                      ) -> tuple[dict[str, float], pd.DataFrame | None]:
     """One replication reduced to its table row (and its customer rows if kept), so a
     thread never holds on to a whole trace longer than it needs it."""
-    metrics, trace = run_replication(scenario, seed, replication, simulate_one)
+    metrics, trace = summarize_replication(scenario, seed, replication, engine, keep)
     row = {"replication": replication,
            **{stats.metric_column(k): v for k, v in metrics.items()}}
     return row, customers_frame(trace, replication) if keep else None

@@ -90,7 +90,19 @@ def summarize(trace: Trace) -> dict[Key, float]:
         customer, no staff on duty ...).  Insertion order is stable, so tables built from it
         have the same columns every time.
     """
-    window = float(trace.horizon - trace.warmup)
+    columns = customer_columns(trace)
+    return reduce_columns(lambda k: exact_scope_stats(columns, k),
+                          station_visit_sums(columns, len(trace.queue_area)), trace)
+
+
+def customer_columns(trace: Trace, complaints: tuple[np.ndarray, ...] | None = None
+                     ) -> CustomerColumns:
+    """The per-customer and per-visit quantities every customer metric is a sum of.
+
+    ``complaints`` (station, start, end) are the handling intervals a visit may stand by;
+    default the trace's own (see ``bystanders``).  Computing the columns chunk by chunk and
+    concatenating them gives the columns of the whole trace (``queue_sim.streaming``).
+    """
     visit_customer = trace.visit_customer
     n = trace.n_customers
     visit_wait = trace.visit_wait
@@ -100,48 +112,20 @@ def summarize(trace: Trace) -> dict[Key, float]:
     in_window = (trace.arrived_at >= trace.warmup) & (trace.arrived_at < trace.horizon)
     served = trace.outcome == Outcome.SERVED
     served_in_window = served & (trace.left_at >= trace.warmup) & (trace.left_at < trace.horizon)
-    complaints = np.bincount(visit_customer, weights=trace.complained.astype(float),
-                             minlength=n) if n else np.zeros(0)
-    bystander = bystanders(trace, visit_wait=visit_wait, visit_customer=visit_customer)
-    contacts = _contact_columns(trace, visit_customer, n)
-    columns = _CustomerColumns(wait, trace.sojourn_time, trace.outcome, served,
-                               served_in_window, complaints, bystander, *contacts)
-
-    out: dict[Key, float] = {}
-    everyone = np.ones(n, dtype=bool)
-    _customer_metrics(out, ("system", "all"), in_window, everyone, columns, window)
-    _system_time_metrics(out, trace, window)
-    names = trace.class_names or [str(k) for k in range(int(trace.class_idx.max(initial=-1)) + 1)]
-    for k, cname in enumerate(names):
-        of_class = trace.class_idx == k
-        _customer_metrics(out, ("class", cname), in_window & of_class, of_class, columns, window)
-    _station_metrics(out, trace, window, in_window[visit_customer], visit_wait,
-                     int(in_window.sum()))
-    _staff_metrics(out, trace, window)
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
-# Customer metrics
-
-
-@dataclass(frozen=True, slots=True)
-class _CustomerColumns:
-    """Per-customer arrays computed once and reused for every scope."""
-
-    wait: np.ndarray
-    sojourn: np.ndarray
-    outcome: np.ndarray
-    served: np.ndarray
-    served_in_window: np.ndarray
-    complaints: np.ndarray
-    bystander: np.ndarray
-    contacts: np.ndarray
-    repeat_contacts: np.ndarray
-    work: np.ndarray
-    escalations: np.ndarray
-    retries: np.ndarray
-    retry_time: np.ndarray
+    complaints_per_customer = np.bincount(visit_customer,
+                                          weights=trace.complained.astype(float),
+                                          minlength=n) if n else np.zeros(0)
+    bystander = bystanders(trace, visit_wait=visit_wait, visit_customer=visit_customer,
+                           complaints=complaints)
+    handled = ~np.isnan(trace.service_ended_at)
+    repeat = handled & (trace.is_recontact | (trace.n_attempts > 1))
+    escalated = ~np.isnan(trace.first_queued_at) & trace.is_escalation
+    contacts = _contact_columns(trace, visit_customer, n, handled, repeat, escalated)
+    return CustomerColumns(trace.class_idx, wait, trace.sojourn_time, trace.outcome, served,
+                           served_in_window, complaints_per_customer, bystander, in_window,
+                           *contacts, trace.station, visit_wait,
+                           in_window[visit_customer] & ~np.isnan(visit_wait),
+                           in_window[visit_customer], handled, repeat, escalated)
 
 
 def _per_customer(visit_customer: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
@@ -149,72 +133,201 @@ def _per_customer(visit_customer: np.ndarray, values: np.ndarray, n: int) -> np.
             else np.zeros(0))
 
 
-def _contact_columns(trace: Trace, visit_customer: np.ndarray, n: int) -> tuple:
+def _contact_columns(trace: Trace, visit_customer: np.ndarray, n: int, handled: np.ndarray,
+                     repeat: np.ndarray, escalated: np.ndarray) -> tuple:
     """Per customer: handled contacts, repeat ones, their work, escalations reached, retries
     and time between first and last attempts."""
-    handled = ~np.isnan(trace.service_ended_at)
-    repeat = handled & (trace.is_recontact | (trace.n_attempts > 1))
     reached = ~np.isnan(trace.first_queued_at)
     retry_time = np.where(reached, trace.queued_at - trace.first_queued_at, 0.0)
     return tuple(_per_customer(visit_customer, x, n) for x in (
         handled, repeat, np.where(handled, trace.service_time, 0.0),
-        reached & trace.is_escalation, np.maximum(trace.n_attempts - 1, 0), retry_time))
+        escalated, np.maximum(trace.n_attempts - 1, 0), retry_time))
 
 
-def _mean(x: np.ndarray) -> float:
-    return float(x.mean()) if len(x) else np.nan
+def reduce_columns(scope_stats, station_sums: tuple[np.ndarray, np.ndarray],
+                   trace: Trace) -> dict[Key, float]:
+    """The metrics dict from additive per-scope statistics.
+
+    ``scope_stats(k)`` gives ``(scope_sums, wait percentiles)`` of the system (``k`` None)
+    or of class ``k``; ``station_sums`` is ``station_visit_sums``; the time integrals, the
+    window and the names come from ``trace`` (for a streamed run: its last window, whose
+    integrals cover the whole run).
+    """
+    window = float(trace.horizon - trace.warmup)
+    out: dict[Key, float] = {}
+    names = trace.class_names or [str(k) for k in range(int(trace.class_idx.max(initial=-1)) + 1)]
+    system = None
+    for k, scope in [(None, ("system", "all"))] + [(k, ("class", c)) for k, c in enumerate(names)]:
+        # one class is the whole system: the same customers, so the same sums
+        sums, quantiles = system if len(names) == 1 and k == 0 else scope_stats(k)
+        system = system or (sums, quantiles)
+        _customer_metrics(out, scope, sums, quantiles, window)
+        if k is None:
+            _system_time_metrics(out, trace, window)
+    _station_metrics(out, trace, window, *station_sums)
+    _staff_metrics(out, trace, window)
+    return out
 
 
-def _customer_metrics(out: dict[Key, float], scope: tuple[str, str], mask: np.ndarray,
-                      members: np.ndarray, c: _CustomerColumns, window: float) -> None:
-    """Customer metrics of the window customers in ``mask``; ``members`` is the whole scope
-    whatever the arrival time (throughput counts departures in the window)."""
-    n = int(mask.sum())
-    wait = c.wait[mask]
-    outcome = c.outcome[mask]
-    served = c.served[mask]
+def exact_scope_stats(columns: CustomerColumns, k: int | None
+                      ) -> tuple[dict[str, float], list[float]]:
+    """Sums and exact wait percentiles of the system (``k`` None) or of class ``k``."""
+    members = None if k is None else columns.class_idx == k
+    mask = columns.in_window if members is None else columns.in_window & members
+    return scope_sums(columns, mask, members), exact_percentiles(_pick(columns.wait, mask))
+
+
+# ---------------------------------------------------------------------------------------------
+# Customer metrics
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerColumns:
+    """Per-customer (then per-visit) arrays computed once and reused for every scope."""
+
+    class_idx: np.ndarray
+    wait: np.ndarray
+    sojourn: np.ndarray
+    outcome: np.ndarray
+    served: np.ndarray
+    served_in_window: np.ndarray
+    complaints: np.ndarray
+    bystander: np.ndarray
+    in_window: np.ndarray
+    contacts: np.ndarray        # handled contacts (visits served to the end)
+    repeat_contacts: np.ndarray
+    work: np.ndarray
+    escalations: np.ndarray
+    retries: np.ndarray
+    retry_time: np.ndarray
+    visit_station: np.ndarray
+    visit_wait: np.ndarray
+    visit_reached: np.ndarray   # visit of a window customer that was reached
+    visit_in_window: np.ndarray  # visit of a window customer
+    visit_handled: np.ndarray
+    visit_repeat: np.ndarray
+    visit_escalated: np.ndarray
+
+    CUSTOMER_FIELDS = ("class_idx", "wait", "sojourn", "outcome", "served", "served_in_window",
+                       "complaints", "bystander", "in_window", "contacts", "repeat_contacts",
+                       "work", "escalations", "retries", "retry_time")
+    VISIT_FIELDS = ("visit_station", "visit_wait", "visit_reached", "visit_in_window",
+                    "visit_handled", "visit_repeat", "visit_escalated")
+
+
+OUTCOME_RATES = (("abandonment_rate", Outcome.ABANDONED), ("balking_rate", Outcome.BALKED),
+                 ("loss_rate", Outcome.LOST), ("unfinished_rate", Outcome.UNFINISHED),
+                 ("defection_rate", Outcome.DEFECTED))
+
+
+def _pick(values: np.ndarray, mask: np.ndarray, everyone: bool | None = None) -> np.ndarray:
+    """``values[mask]``, or ``values`` itself when the mask keeps everything (same elements,
+    same order, so the same sums)."""
+    if everyone is None:
+        everyone = bool(mask.all())
+    return values if everyone else values[mask]
+
+
+def scope_sums(c: CustomerColumns, mask: np.ndarray, members: np.ndarray | None
+               ) -> dict[str, float]:
+    """Every sum and count the customer metrics of one scope need (additive over customers):
+    ``mask`` picks the scope's window customers, ``members`` the whole scope whatever the
+    arrival time (throughput counts departures in the window; None: every customer)."""
+    everyone = bool(mask.all())
+    wait = _pick(c.wait, mask, everyone)
+    outcome = _pick(c.outcome, mask, everyone)
+    served = _pick(c.served, mask, everyone)
+    is_bystander = _pick(c.bystander, mask, everyone)
+    n_bystanders = int(np.count_nonzero(is_bystander))
+    in_throughput = c.served_in_window if members is None else c.served_in_window & members
+    sums = {"n": int(np.count_nonzero(mask)), "wait": wait.sum(),
+            "n_served": int(np.count_nonzero(served)), "wait_served": wait[served].sum(),
+            "sojourn_served": _pick(c.sojourn, mask, everyone)[served].sum(),
+            "n_waited": int(np.count_nonzero(wait > 0)),
+            "n_throughput": int(np.count_nonzero(in_throughput)),
+            "complaints": _pick(c.complaints, mask, everyone).sum(),
+            "n_bystanders": n_bystanders,
+            "wait_bystanders": wait[is_bystander].sum() if n_bystanders else 0.0,
+            "wait_others": (wait if not n_bystanders else wait[~is_bystander]).sum()}
+    retries = _pick(c.retries, mask, everyone)
+    for name in ("contacts", "repeat_contacts", "work", "escalations", "retry_time"):
+        sums[name] = _pick(getattr(c, name), mask, everyone).sum()
+    sums["retries"] = retries.sum()
+    sums["n_retried"] = int(np.count_nonzero(retries > 0))
+    for name, code in OUTCOME_RATES:
+        sums[name] = int(np.count_nonzero(outcome == code))
+    return sums
+
+
+def station_visit_sums(c: CustomerColumns, n_stations: int) -> tuple[np.ndarray, ...]:
+    """Per station: visits reached by window customers, the sum of their waits, their handled
+    contacts, the repeat ones among those and escalated contacts reached; last, the number of
+    window customers (additive over chunks)."""
+    reached = c.visit_reached
+
+    def count(at: np.ndarray) -> np.ndarray:
+        return np.bincount(c.visit_station[at], minlength=n_stations)
+
+    window_visits = c.visit_in_window
+    return (count(reached),
+            np.bincount(c.visit_station[reached], weights=c.visit_wait[reached],
+                        minlength=n_stations),
+            count(window_visits & c.visit_handled), count(window_visits & c.visit_repeat),
+            count(window_visits & c.visit_escalated),
+            np.array([np.count_nonzero(c.in_window)], np.int64))
+
+
+def exact_percentiles(wait: np.ndarray) -> list[float]:
+    """``PERCENTILES`` of the waits (linear interpolation), NaN without customers."""
+    return list(np.percentile(wait, PERCENTILES)) if len(wait) else [np.nan] * len(PERCENTILES)
+
+
+def _customer_metrics(out: dict[Key, float], scope: tuple[str, str], sums: dict[str, float],
+                      quantiles: list[float], window: float) -> None:
+    """Customer metrics of one scope from its sums (``scope_sums``) and wait percentiles."""
+    n = sums["n"]
 
     def put(metric: str, value: float) -> None:
         out[(*scope, metric)] = float(value)
 
+    def mean(total: float, count: int) -> float:
+        return total / count if count else np.nan
+
     put("n_customers", n)
-    put("mean_wait", _mean(wait))
-    quantiles = np.percentile(wait, PERCENTILES) if n else [np.nan] * len(PERCENTILES)
+    put("mean_wait", mean(sums["wait"], n))
     for p, q in zip(PERCENTILES, quantiles):
         put(f"wait_p{p}", q)
-    put("mean_wait_served", _mean(wait[served]))
-    put("mean_sojourn", _mean(c.sojourn[mask][served]))
-    put("wait_probability", _mean(wait > 0))
-    for name, code in (("abandonment_rate", Outcome.ABANDONED), ("balking_rate", Outcome.BALKED),
-                       ("loss_rate", Outcome.LOST), ("unfinished_rate", Outcome.UNFINISHED),
-                       ("defection_rate", Outcome.DEFECTED)):
-        put(name, _mean(outcome == code))
-    put("throughput", _ratio((c.served_in_window & members).sum(), window))
-    n_complaints = c.complaints[mask].sum()
-    put("n_complaints", n_complaints)
-    put("complaint_rate", n_complaints / n if n else np.nan)
-    is_bystander = c.bystander[mask]
-    by_wait, other_wait = _mean(wait[is_bystander]), _mean(wait[~is_bystander])
-    put("n_bystanders", is_bystander.sum())
+    put("mean_wait_served", mean(sums["wait_served"], sums["n_served"]))
+    put("mean_sojourn", mean(sums["sojourn_served"], sums["n_served"]))
+    put("wait_probability", mean(sums["n_waited"], n))
+    for name, _ in OUTCOME_RATES:
+        put(name, mean(sums[name], n))
+    put("throughput", _ratio(sums["n_throughput"], window))
+    put("n_complaints", sums["complaints"])
+    put("complaint_rate", mean(sums["complaints"], n))
+    by_wait = mean(sums["wait_bystanders"], sums["n_bystanders"])
+    other_wait = mean(sums["wait_others"], n - sums["n_bystanders"])
+    put("n_bystanders", sums["n_bystanders"])
     put("bystander_mean_wait", by_wait)
     put("other_mean_wait", other_wait)
     put("bystander_wait_difference", by_wait - other_wait)
-    n_resolved = int(served.sum())
-    contacts = c.contacts[mask].sum()
-    put("resolution_rate", _mean(served))
+    n_resolved = sums["n_served"]
+    contacts = sums["contacts"]
+    put("resolution_rate", mean(n_resolved, n))
     put("contacts_per_case", contacts / n if n else np.nan)
     put("contacts_per_resolved_case", _ratio(contacts, n_resolved))
-    put("failure_demand_share", _ratio(c.repeat_contacts[mask].sum(), contacts))
-    put("mean_time_to_resolution", _mean(c.sojourn[mask][served]))
-    put("work_per_resolved_case", _ratio(c.work[mask].sum(), n_resolved))
-    put("escalations_per_1000", 1000 * c.escalations[mask].sum() / n if n else np.nan)
-    put("retrials_per_customer", _mean(c.retries[mask]))
-    put("retried_share", _mean(c.retries[mask] > 0))
-    put("mean_retry_time", _mean(c.retry_time[mask]))
+    put("failure_demand_share", _ratio(sums["repeat_contacts"], contacts))
+    put("mean_time_to_resolution", mean(sums["sojourn_served"], n_resolved))
+    put("work_per_resolved_case", _ratio(sums["work"], n_resolved))
+    put("escalations_per_1000", 1000 * sums["escalations"] / n if n else np.nan)
+    put("retrials_per_customer", mean(sums["retries"], n))
+    put("retried_share", mean(sums["n_retried"], n))
+    put("mean_retry_time", mean(sums["retry_time"], n))
 
 
 def bystanders(trace: Trace, *, visit_wait: np.ndarray | None = None,
-               visit_customer: np.ndarray | None = None) -> np.ndarray:
+               visit_customer: np.ndarray | None = None,
+               complaints: tuple[np.ndarray, ...] | None = None) -> np.ndarray:
     """Which customers waited while a complaint of *another* customer was handled at the station.
 
     A visit's waiting interval is ``[queued_at, service start or leaving)``; a complaint's
@@ -223,6 +336,10 @@ def bystanders(trace: Trace, *, visit_wait: np.ndarray | None = None,
     the number of handling intervals overlapping ``[a, b)`` is ``#(start < b) - #(end <= a)``,
     two ``searchsorted`` calls on sorted starts and ends (O((n + m) log m), no pairwise loop);
     overlaps with the customer's own complaints are then subtracted.
+
+    ``complaints`` = (station, start, end) arrays of handling intervals replaces the trace's
+    own as the intervals counted (a chunk of a streamed run passes every interval that can
+    still overlap it); the customer's own complaints are always the trace's.
 
     Returns
     -------
@@ -237,19 +354,24 @@ def bystanders(trace: Trace, *, visit_wait: np.ndarray | None = None,
     a = trace.queued_at
     b = a + visit_wait
     hs, he = trace.handling_started_at, trace.handling_ended_at
-    is_complaint = trace.complained & ~np.isnan(hs) & ~np.isnan(he) & (he > hs)
+    is_complaint = complaint_intervals(trace)
     waited = ~np.isnan(a) & ~np.isnan(b) & (b > a)
-    if not is_complaint.any() or not waited.any():
+    if complaints is None:
+        complaints = (trace.station[is_complaint], hs[is_complaint], he[is_complaint])
+    c_station, c_start, c_end = complaints
+    if not len(c_station) or not waited.any():
         return np.zeros(n, dtype=bool)
     overlaps = np.zeros(len(a), dtype=np.int64)
-    for s in np.unique(trace.station[is_complaint]):
-        comp = is_complaint & (trace.station == s)
-        starts, ends = np.sort(hs[comp]), np.sort(he[comp])
+    for s in np.unique(c_station):
+        comp = c_station == s
+        starts, ends = np.sort(c_start[comp]), np.sort(c_end[comp])
         rows = np.flatnonzero(waited & (trace.station == s))
         overlaps[rows] = (np.searchsorted(starts, b[rows], side="left")
                           - np.searchsorted(ends, a[rows], side="right"))
     # a customer does not stand by its own complaint (e.g. its remake waiting during handling)
     comp_rows = np.flatnonzero(is_complaint)
+    if not len(comp_rows):
+        return np.bincount(visit_customer, weights=overlaps > 0, minlength=n) > 0
     owner = visit_customer[comp_rows]
     first, last = trace.visit_ptr[owner], trace.visit_ptr[owner + 1]
     for k in range(int((last - first).max())):
@@ -285,15 +407,18 @@ def _system_time_metrics(out: dict[Key, float], trace: Trace, window: float) -> 
     out[("system", "all", "handling_share")] = _ratio(complaint_time, window)
 
 
+def complaint_intervals(trace: Trace) -> np.ndarray:
+    """Which visits are complaints with a handling interval of positive length (bool)."""
+    hs, he = trace.handling_started_at, trace.handling_ended_at
+    return trace.complained & ~np.isnan(hs) & ~np.isnan(he) & (he > hs)
+
+
 def _station_metrics(out: dict[Key, float], trace: Trace, window: float,
-                     visit_in_window: np.ndarray, visit_wait: np.ndarray,
-                     n_customers: int) -> None:
+                     n_visits: np.ndarray, wait_sum: np.ndarray, n_handled: np.ndarray,
+                     n_repeat: np.ndarray, n_escalated: np.ndarray,
+                     n_customers: np.ndarray) -> None:
     names = trace.station_names or [str(s) for s in range(len(trace.queue_area))]
     roster = trace.staff
-    reached = visit_in_window & ~np.isnan(visit_wait)
-    n_visits = np.bincount(trace.station[reached], minlength=len(names))
-    wait_sum = np.bincount(trace.station[reached], weights=visit_wait[reached],
-                           minlength=len(names))
     for s, sname in enumerate(names):
         key = ("station", sname)
         if roster is not None:
@@ -304,12 +429,9 @@ def _station_metrics(out: dict[Key, float], trace: Trace, window: float,
         out[(*key, "mean_in_system")] = _ratio(trace.system_area[s], window)
         out[(*key, "n_visits")] = float(n_visits[s])
         out[(*key, "mean_wait")] = _ratio(wait_sum[s], n_visits[s])
-        at_s = visit_in_window & (trace.station == s)
-        handled = at_s & ~np.isnan(trace.service_ended_at)
-        repeat = handled & (trace.is_recontact | (trace.n_attempts > 1))
-        out[(*key, "failure_demand_share")] = _ratio(repeat.sum(), handled.sum())
-        escalated = at_s & ~np.isnan(trace.first_queued_at) & trace.is_escalation
-        out[(*key, "escalations_per_1000")] = _ratio(1000.0 * escalated.sum(), n_customers)
+        out[(*key, "failure_demand_share")] = _ratio(n_repeat[s], n_handled[s])
+        out[(*key, "escalations_per_1000")] = _ratio(1000.0 * n_escalated[s],
+                                                     int(n_customers[0]))
 
 
 def _staff_metrics(out: dict[Key, float], trace: Trace, window: float) -> None:

@@ -90,12 +90,15 @@ def run_task(scenario: Any, seed: int, replications: list[int], engine: Engine,
     """
     from queue_sim import counterfactual as cf
     from queue_sim.rng import draw
-    from queue_sim.runner import customers_frame, run_replication
+    from queue_sim.runner import customers_frame, summarize_replication
 
     other = derive(scenario, counterfactual.change) if counterfactual else None
     out = []
     for r in replications:
-        metrics, trace = run_replication(scenario, seed, r, engine)
+        # streamed (bounded memory) unless the customers are kept or the counterfactual
+        # comparison needs the whole trace
+        metrics, trace = summarize_replication(scenario, seed, r, engine,
+                                               keep=r in keep or other is not None)
         if other is not None:
             simulate_one = get_engine(engine) if isinstance(engine, str) else engine
             paired = simulate_one(other, draw(other, seed, r))

@@ -256,5 +256,27 @@ class Trace:
             "n_attempts": self.n_attempts, "first_queued_at": self.first_queued_at,
         })
 
+    CUSTOMER_ARRAYS = ("class_idx", "arrived_at", "left_at", "outcome", "acknowledged_at")
+    WHOLE_RUN_ARRAYS = ("busy_time", "handling_time", "on_duty_time", "queue_area",
+                        "system_area")
+
+    def slice_customers(self, lo: int, hi: int, **context) -> Trace:
+        """Customers ``lo .. hi-1`` and their visits as a trace of views (``visit_ptr``
+        rebased to 0; staff and station integrals shared); ``context`` overrides fields such
+        as ``horizon``."""
+        v_lo, v_hi = int(self.visit_ptr[lo]), int(self.visit_ptr[hi])
+        parts = {}
+        for name in self.ARRAYS:
+            value = getattr(self, name)
+            if name == "visit_ptr":
+                value = value[lo: hi + 1] - v_lo
+            elif name in self.CUSTOMER_ARRAYS:
+                value = value[lo:hi]
+            elif name not in self.WHOLE_RUN_ARRAYS:
+                value = value[v_lo:v_hi]
+            parts[name] = value
+        rest = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in self.ARRAYS}
+        return Trace(**parts, **{**rest, **context})
+
     def array_fields(self) -> dict[str, np.ndarray]:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name in self.ARRAYS}

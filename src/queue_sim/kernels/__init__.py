@@ -54,9 +54,14 @@ lines + retrials, re-contacts, clerk acks        yes        yes     extras, hypo
 service dependence + retrials, re-contacts        yes        yes     extras, hypothesis
 drain limit; end-of-run advance to the horizon    yes        yes     grid, edge
 time integrals (queue/system area, staff times)   yes        yes     every test above
-the kernel run as Python (NUMBA_DISABLE_JIT=1)    n/a        yes     edge
+the kernel run as Python (NUMBA_DISABLE_JIT=1)    n/a        yes     edge, stream
 population days, draws keyed by customer id       yes        yes     population
+streamed runs: blocks, windows, bounded memory    n/a        yes     stream (vs whole kernel runs)
 ================================================  =========  ======  ===========================
+
+``stream`` = ``tests/kernels/test_stream.py``: ``summarize_streamed`` (what the runner uses when
+no per-customer records are kept) gives ``stats.summarize`` of the whole kernel trace, bit for
+bit, on every config, the extras, policy x staffing variants and random scenarios.
 
 Numba options
 -------------
@@ -112,5 +117,9 @@ def _stamp_caches_with_every_kernel_module() -> None:
 _stamp_caches_with_every_kernel_module()
 
 from queue_sim.kernels.simulate import simulate  # noqa: E402 - needs the two above first
+from queue_sim.kernels.stream import summarize_streamed  # noqa: E402
 
-__all__ = ["NUMBA_OPTIONS", "simulate"]
+# the runner streams a replication whose records are not kept through this (bounded memory)
+simulate.summarize_streamed = summarize_streamed
+
+__all__ = ["NUMBA_OPTIONS", "simulate", "summarize_streamed"]

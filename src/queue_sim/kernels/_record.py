@@ -4,7 +4,8 @@
   ``BorrowedModel``, a plain pointer to its payload, so a handler call passes one pointer and
   does no reference counting (passing ~90 arrays, or one reference-counted record, to every
   call spent most of the run time in atomic increments and decrements).
-* ``DataPtr`` is a raw pointer into an array the caller keeps alive (``_ptr(array)``).
+* ``DataPtr`` is a raw pointer into an array the caller keeps alive (``_ptr(array)``), or
+  shifted so that a window of a long run is indexed by the run's numbers (``_ptr_from``).
 
 Loads and stores through a ``DataPtr`` carry the TBAA tag ``data`` and those of record fields
 the tag ``record``; the two never overlap (records hold pointers and counters, arrays hold the
@@ -55,6 +56,23 @@ if config.DISABLE_JIT:
     def _ptr(arr):  # noqa: ANN001, ANN202
         return arr.reshape(-1)  # a flat view, indexed like the pointer
 
+    class _Shifted:
+        """Element ``i`` of the array at index ``i - first`` (a shifted pointer, as Python)."""
+
+        __slots__ = ("array", "first")
+
+        def __init__(self, array, first):  # noqa: ANN001
+            self.array, self.first = array.reshape(-1), first
+
+        def __getitem__(self, i):  # noqa: ANN001, ANN204
+            return self.array[i - self.first]
+
+        def __setitem__(self, i, value):  # noqa: ANN001, ANN204
+            self.array[i - self.first] = value
+
+    def _ptr_from(arr, first):  # noqa: ANN001, ANN202
+        return arr.reshape(-1) if first == 0 else _Shifted(arr, first)
+
     def _release(owner):  # noqa: ANN001, ANN202
         return None
 else:
@@ -79,6 +97,18 @@ else:
             return context.make_array(signature.args[0])(context, builder, value=args[0]).data
         return sig, codegen
 
+    @intrinsic
+    def _ptr_from(typingctx, arr, first):  # noqa: ANN001, ANN202
+        """A pointer that reads index ``first + i`` of the run at ``arr[i]``: a window of
+        a long run indexed by the run's own numbers (the caller keeps ``arr`` alive)."""
+        sig = DataPtr(arr.dtype)(arr, first)
+
+        def codegen(context, builder, signature, args):  # noqa: ANN001, ANN202
+            data = context.make_array(signature.args[0])(context, builder, value=args[0]).data
+            offset = context.cast(builder, args[1], signature.args[1], types.intp)
+            return builder.gep(data, [builder.neg(offset)])
+        return sig, codegen
+
     @infer_global(operator.getitem)
     class _DataPtrGetItem(AbstractTemplate):
         def generic(self, args, kws):  # noqa: ANN001, ANN201
@@ -98,7 +128,7 @@ else:
     @lower_builtin(operator.getitem, DataPtr, types.Integer)
     def _getitem(context, builder, sig, args):  # noqa: ANN001, ANN202
         ptr, idx = args
-        raw = builder.load(builder.gep(ptr, [idx], inbounds=True))
+        raw = builder.load(builder.gep(ptr, [idx]))
         raw.set_metadata("tbaa", _tbaa(builder, "data"))
         return context.data_model_manager[sig.return_type].from_data(builder, raw)
 
@@ -106,7 +136,7 @@ else:
     def _setitem(context, builder, sig, args):  # noqa: ANN001, ANN202
         ptr, idx, value = args
         raw = context.data_model_manager[sig.args[0].dtype].as_data(builder, value)
-        store = builder.store(raw, builder.gep(ptr, [idx], inbounds=True))
+        store = builder.store(raw, builder.gep(ptr, [idx]))
         store.set_metadata("tbaa", _tbaa(builder, "data"))
         return context.get_dummy_value()
 

@@ -311,9 +311,10 @@ def episode_draws(scenario: schema.Scenario, draws: Draws, n: int) -> np.ndarray
     return out
 
 
-def _initial_episodes(scenario: schema.Scenario, draws: Draws) -> int:
-    """Enough episode draws for a typical run, at most MAX_INITIAL_EPISODES (a rerun with
-    twice as many fixes a shortfall, so extreme scenarios do not allocate on a guess)."""
+def _initial_episodes(scenario: schema.Scenario, draws: Draws,
+                      cap: float = MAX_INITIAL_EPISODES) -> int:
+    """Enough episode draws for a typical run, at most ``cap`` (a rerun with twice as many
+    fixes a shortfall, so extreme scenarios do not allocate on a guess)."""
     span = max(draws.horizon, 1.0)
     expected = 0.0
     for spec in scenario.stations.values():
@@ -321,7 +322,7 @@ def _initial_episodes(scenario: schema.Scenario, draws: Draws) -> int:
             expected = max(expected, span * spec.breakdowns.rate)
         if spec.vacations is not None:
             expected = max(expected, span / max(spec.vacations.duration.moments()[0], 1e-12))
-    need = min(max(MIN_EPISODES, int(1.5 * expected) + 64), MAX_INITIAL_EPISODES)
+    need = int(min(max(MIN_EPISODES, int(1.5 * expected) + 64), cap))
     return 1 << (need - 1).bit_length()
 
 
