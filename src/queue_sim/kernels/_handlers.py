@@ -1,4 +1,5 @@
-"""The event handlers of the kernel, one function per method of ``model/counter.py``.
+"""The event handlers of the kernel, one function per method of ``model.counter.ServiceSystem``
+(``model/counter.py`` with its mixins ``model/complaints.py`` and ``model/staffing.py``).
 
 Each function names the method it mirrors; the statements are in the same order, because the
 order in which events are scheduled inside a handler is what fixes their sequence numbers (the
