@@ -34,10 +34,10 @@ class ComplaintHandling:
         now = self.env.now
         t.handling_started_at[c] = now
         t.handler[c] = m.idx
-        duration = self.draws.handling_time[c]
+        duration = self.plan.handling_time[c]
         ack = self.acknowledge
         if ack is not None:
-            st = self.stations[self.draws.station[c]]
+            st = self.stations[self.plan.station[c]]
             waiting = [w for line in st.lines for _, e, w in line
                        if self.state[w] == WAITING and e == self.entry[w]]
             clerk = st.announcer() if ack.by == "clerk" else m

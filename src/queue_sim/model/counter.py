@@ -24,7 +24,7 @@ from simpy.events import Event
 from queue_sim.config import schema
 from queue_sim.model import policies
 from queue_sim.model.complaints import ComplaintHandling
-from queue_sim.model.draw_readers import EpisodeDraws, Retries
+from queue_sim.model.draw_readers import EpisodeDraws, PlanLists, Retries
 from queue_sim.model.staff import IDLE, StaffMember, build_roster
 from queue_sim.model.staffing import Staffing
 from queue_sim.model.station import DONE, GONE, IN_SERVICE, PLANNED, WAITING, Station
@@ -37,13 +37,16 @@ PRIORITY_BASE = 10
 
 
 class Tick(Event):
-    """A timeout with an explicit priority (the event kind of the tie-break rule)."""
+    """A timeout with an explicit priority (the event kind of the tie-break rule) and its first
+    callback; set up the way ``simpy.Timeout`` sets itself up (no ``Event.__init__``)."""
 
-    def __init__(self, env: simpy.Environment, delay: float, priority: Priority):
-        super().__init__(env)
+    def __init__(self, env: simpy.Environment, delay: float, priority: Priority,
+                 callback) -> None:  # noqa: ANN001
+        self.env = env
+        self.callbacks = [callback]
         self._ok = True
         self._value = None
-        env.schedule(self, PRIORITY_BASE + int(priority), delay)
+        env.schedule(self, PRIORITY_BASE + priority, delay)
 
 
 class ServiceSystem(ComplaintHandling, Staffing):
@@ -58,6 +61,7 @@ class ServiceSystem(ComplaintHandling, Staffing):
         self.policy = scenario.recovery.policy
         self.acknowledge = scenario.recovery.acknowledge
         self.complaints: deque[int] = deque()
+        self.plan = PlanLists(draws)
         self.episode = EpisodeDraws(draws)
         self.retries = Retries(scenario, draws)
         self.classes = list(scenario.classes.values())
@@ -70,71 +74,77 @@ class ServiceSystem(ComplaintHandling, Staffing):
             station_names=scenario.station_names, class_names=scenario.class_names,
             staff=roster)
         self.trace.class_idx[:] = draws.class_idx
+        # per-visit state as Python lists, read and written at every event (lists index
+        # several times faster than numpy arrays; the values are the same)
         n_visits = len(draws.station)
-        self.customer_of = np.repeat(np.arange(draws.n_customers), np.diff(draws.visit_ptr))
-        self.state = np.zeros(n_visits, np.int64)
-        self.remaining = np.zeros(n_visits)
-        self.level = np.zeros(n_visits, np.int64)
-        self.entry = np.zeros(n_visits, np.int64)
-        self.line_of = np.zeros(n_visits, np.int64)   # line of the station the visit waits in
+        self.customer_of = np.repeat(np.arange(draws.n_customers),
+                                     np.diff(draws.visit_ptr)).tolist()
+        self.state = [PLANNED] * n_visits
+        self.remaining = [0.0] * n_visits
+        self.level = [0] * n_visits
+        self.entry = [0] * n_visits
+        self.line_of = [0] * n_visits   # line of the station the visit waits in
         self.next_entry = 0
         self.class_level = self._class_levels()
         self.n_left = 0
         self.last_time = 0.0
         self.finished = env.event()
 
-    def _class_levels(self) -> np.ndarray:
+    def _class_levels(self) -> list[list[int]]:
         """Queue level of each (class, station) for ordinary visits; remakes may jump to -1."""
-        prio = [c.priority for c in self.scenario.classes.values()]
-        top = min(prio)
-        levels = np.zeros((len(prio), len(self.stations)), np.int64)
-        for s, st in enumerate(self.stations):
-            if st.spec.discipline != "fifo":
-                levels[:, s] = [p - top + 1 for p in prio]  # >= 1, so -1 stays on top
-        return levels
+        top = min(c.priority for c in self.classes)
+        return [[0 if st.spec.discipline == "fifo" else c.priority - top + 1  # >= 1: -1 on top
+                 for st in self.stations] for c in self.classes]
 
     # -- the event calendar ------------------------------------------------------------------
     def at(self, delay: float, priority: Priority, handler, *args) -> Tick:  # noqa: ANN001
         """Schedule ``handler(*args)`` after ``delay``; time integrals are brought up to date
         first, at every event, stale or not (the kernel does exactly the same)."""
-        tick = Tick(self.env, delay, priority)
-        tick.callbacks.append(partial(self._fire, handler, args))
-        return tick
+        return Tick(self.env, delay, priority, partial(self._fire, handler, args))
 
     def _fire(self, handler, args, _event) -> None:  # noqa: ANN001
         self.advance()
         handler(*args)
 
     def advance(self, now: float | None = None) -> None:
-        """Accumulate the time integrals of the statistics window up to ``now``."""
+        """Accumulate the time integrals of the statistics window up to ``now`` (each station
+        and staff member keeps its own until ``record_integrals`` copies them to the trace)."""
         now = self.env.now if now is None else now
         lo = max(self.last_time, self.trace.warmup)
         hi = min(now, self.trace.horizon)
         if hi > lo:
             dt = hi - lo
-            t = self.trace
             for st in self.stations:
-                t.queue_area[st.idx] += st.n_waiting * dt
-                t.system_area[st.idx] += st.n_present * dt
+                st.queue_area += st.n_waiting * dt
+                st.system_area += st.n_present * dt
             for m in self.staff:
                 if m.on_duty:
-                    t.on_duty_time[m.idx] += dt
+                    m.on_duty_time += dt
                 if m.visit != IDLE and not m.away:
-                    t.busy_time[m.idx] += dt
+                    m.busy_time += dt
                 if m.handling != IDLE:
-                    t.handling_time[m.idx] += dt
+                    m.handling_time += dt
         self.last_time = now
+
+    def record_integrals(self) -> None:
+        """Copy the time integrals into the trace (at the end of the run)."""
+        t = self.trace
+        t.queue_area[:] = [st.queue_area for st in self.stations]
+        t.system_area[:] = [st.system_area for st in self.stations]
+        t.on_duty_time[:] = [m.on_duty_time for m in self.staff]
+        t.busy_time[:] = [m.busy_time for m in self.staff]
+        t.handling_time[:] = [m.handling_time for m in self.staff]
 
     # -- customers ---------------------------------------------------------------------------
     def arrive(self, i: int) -> None:
         """Customer ``i`` walks in and heads for its first station."""
         self.trace.arrived_at[i] = self.env.now
-        self.join(self.draws.visit_ptr[i])
+        self.join(self.plan.visit_ptr[i])
 
     def join(self, v: int) -> None:
         """An attempt of visit ``v`` reaches its station: balk, be lost, or queue (and maybe be
         served).  A retry (attempt a >= 1) uses that attempt's patience and balking draws."""
-        d, t = self.draws, self.trace
+        d, t = self.plan, self.trace
         i, s = self.customer_of[v], d.station[v]
         st = self.stations[s]
         now = self.env.now
@@ -154,7 +164,7 @@ class ServiceSystem(ComplaintHandling, Staffing):
             if self._balks(i, v, st.n_waiting, balk_u):
                 self.state[v] = GONE
                 return self.attempt_failed(v, Outcome.BALKED)
-        self.level[v] = -1 if self._priority_remake(v) else self.class_level[d.class_idx[i], s]
+        self.level[v] = -1 if self._priority_remake(v) else self.class_level[d.class_idx[i]][s]
         self.entry[v] = self.next_entry
         self.next_entry += 1
         self.state[v] = WAITING
@@ -177,7 +187,7 @@ class ServiceSystem(ComplaintHandling, Staffing):
             return 0
         n = len(st.lines)
         if st.spec.lines.join == "random":
-            return min(int(self.draws.line_u[v] * n), n - 1)
+            return min(int(self.plan.line_u[v] * n), n - 1)
         best = 0
         for q in range(1, n):
             if st.line_length(q) < st.line_length(best):
@@ -186,10 +196,10 @@ class ServiceSystem(ComplaintHandling, Staffing):
 
     def _priority_remake(self, v: int) -> bool:
         comp = self.scenario_class(v).complaints
-        return bool(self.draws.is_rework[v] and comp is not None and comp.rework_priority)
+        return bool(self.plan.is_rework[v] and comp is not None and comp.rework_priority)
 
     def scenario_class(self, v: int) -> schema.CustomerClass:
-        return self.classes[self.draws.class_idx[self.customer_of[v]]]
+        return self.classes[self.plan.class_idx[self.customer_of[v]]]
 
     def _balks(self, i: int, v: int, n_waiting: int, balk_u: float) -> bool:
         rule = self.scenario_class(v).balking
@@ -208,7 +218,7 @@ class ServiceSystem(ComplaintHandling, Staffing):
         if (self.state[v] != WAITING or not math.isnan(self.trace.service_started_at[v])
                 or attempt != self.trace.n_attempts[v] - 1):
             return
-        st = self.stations[self.draws.station[v]]
+        st = self.stations[self.plan.station[v]]
         self.state[v] = GONE
         st.n_waiting -= 1
         st.line_waiting[self.line_of[v]] -= 1
@@ -242,7 +252,7 @@ class ServiceSystem(ComplaintHandling, Staffing):
         """After visit ``v``: the next visit now, a repeat contact after its delay, or leave
         (served, or defected when the last contact left the case unresolved)."""
         i = self.customer_of[v]
-        d = self.draws
+        d = self.plan
         if v + 1 < d.visit_ptr[i + 1]:
             if d.is_recontact[v + 1]:
                 self.at(d.delay_before[v + 1], Priority.RECONTACT, self.join, v + 1)
@@ -310,7 +320,7 @@ class ServiceSystem(ComplaintHandling, Staffing):
                 self.start_service(server, self.pop_line(st, shortest))
 
     def start_service(self, m: StaffMember, v: int) -> None:
-        st = self.stations[self.draws.station[v]]
+        st = self.stations[self.plan.station[v]]
         self.state[v] = IN_SERVICE
         st.n_waiting -= 1
         st.line_waiting[self.line_of[v]] -= 1
@@ -376,8 +386,8 @@ class ServiceSystem(ComplaintHandling, Staffing):
         t.service_ended_at[v] = self.env.now
         t.server[v] = m.idx
         self.state[v] = DONE
-        self.stations[self.draws.station[v]].n_present -= 1
-        if self.draws.is_wrong[v]:
+        self.stations[self.plan.station[v]].n_present -= 1
+        if self.plan.is_wrong[v]:
             self.complain(v)
         else:
             self.next_visit_or_leave(v)
@@ -391,7 +401,7 @@ class ServiceSystem(ComplaintHandling, Staffing):
             self.end_segment(m)
         m.visit = IDLE
         m.token += 1
-        st = self.stations[self.draws.station[v]]
+        st = self.stations[self.plan.station[v]]
         self.state[v] = WAITING
         st.n_waiting += 1
         st.line_waiting[self.line_of[v]] += 1

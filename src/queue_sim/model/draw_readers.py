@@ -10,6 +10,20 @@ from queue_sim.config import schema
 from queue_sim.rng import Draws, RetrialDraws, initial_retries, retrial_draws
 
 
+class PlanLists:
+    """The columns of ``Draws`` as Python lists, each converted on first use: the model reads
+    them at every event, and a list is indexed several times faster than a numpy array (the
+    values are the same floats, ints and bools)."""
+
+    def __init__(self, draws: Draws):
+        self._draws = draws
+
+    def __getattr__(self, name: str) -> list:
+        values = getattr(self._draws, name).tolist()
+        setattr(self, name, values)
+        return values
+
+
 class EpisodeDraws:
     """Per-server episode uniforms (breakdowns, repairs, vacations), read block by block."""
 

@@ -67,4 +67,5 @@ def simulate(scenario: schema.Scenario, draws: Draws) -> Trace:
         env.run(until=env.any_of([system.finished, limit]))
     system.trace.ended_at = env.now
     system.advance(max(env.now, draws.horizon))  # the final state holds until the horizon
+    system.record_integrals()
     return system.trace

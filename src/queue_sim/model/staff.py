@@ -36,6 +36,9 @@ class StaffMember:
     episode: int = 0             # breakdown / vacation episode counter (draw index)
     fatigue: float = 0.0         # exponentially weighted busy fraction (service_dependence)
     fatigue_at: float = 0.0      # when ``fatigue`` was last brought up to date
+    on_duty_time: float = 0.0    # time integrals over the statistics window (trace columns)
+    busy_time: float = 0.0
+    handling_time: float = 0.0
 
     def is_free(self) -> bool:
         """Can take a customer from the queue now."""

@@ -26,6 +26,8 @@ class Station:
         self.line_waiting = [0] * n_lines
         self.n_waiting = 0
         self.n_present = 0
+        self.queue_area = 0.0    # time integrals of n_waiting and n_present (statistics window)
+        self.system_area = 0.0
 
     def line_length(self, q: int) -> int:
         """Customers in line ``q``: waiting, plus one if its server is serving."""
