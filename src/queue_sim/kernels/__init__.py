@@ -7,8 +7,9 @@ episode values and packs the trace; ``_loop._run`` is the main loop (event calen
 its mixins ``model/complaints.py`` and ``model/staffing.py``) and ``model/policies.py`` method by
 method, statement order included (it fixes the sequence numbers); ``_state.py`` holds the
 codes, the state layout, the calendar and the station queues (binary heaps in preallocated
-arrays, lazy deletion); ``_record.py`` the two numba types that make the state cheap to pass.  Imports config, rng, trace, model.staff and model.simulate.drain_limit;
-never runner, results or plots.
+arrays, lazy deletion); ``_record.py`` the two numba types that make the state cheap to pass.
+Imports config, rng, trace, model.staff and model.simulate.drain_limit; never runner, results or
+plots.
 
 Parity table
 ------------

@@ -278,7 +278,7 @@ def _run_window(arrival_at, class_idx, visit_ptr, station, service_time, patienc
         _release(owner)
         return md.status, 0.0, owner.cal_time_store, owner.cal_int_store
     if n_customers > 0:
-        # the processes start in the order created: shifts per station, then arrivals
+        # as model.simulate: each station's first shift change, then the first arrival
         for s in range(md.n_stations):
             first_change = md.sched_start[s]
             if first_change < md.sched_end[s]:
@@ -321,7 +321,7 @@ def _loop(owner, md, window, clock, n_customers, headroom, drain_at, schedule_at
         if kind == EV_END_SERVICE:
             _end_service(md, a, b)
         elif kind == EV_ARRIVAL:
-            # simulate.arrivals: the customer arrives, then the next arrival is scheduled
+            # ServiceSystem.arrive: the customer arrives, then the next arrival is scheduled
             _arrive(md, a)
             if a + 1 < n_customers:
                 _schedule(md, md.arrival_at[a + 1] - t, P_ARRIVAL, EV_ARRIVAL, a + 1, 0)
@@ -341,7 +341,7 @@ def _loop(owner, md, window, clock, n_customers, headroom, drain_at, schedule_at
             _vacation_over(md, a)
         elif kind == EV_ANNOUNCED:
             _announced(md, a)
-        else:  # EV_SHIFT, simulate.shifts: the change, then the next one is scheduled
+        else:  # EV_SHIFT, ServiceSystem.change_shift: the change, then the next one
             _set_clerks(md, a, schedule_servers[b])
             if b + 1 < md.sched_end[a]:
                 _schedule(md, schedule_at[b + 1] - t, P_STAFF, EV_SHIFT, a, b + 1)

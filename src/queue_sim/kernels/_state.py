@@ -34,8 +34,8 @@ IDLE = -1
 PLANNED, WAITING, IN_SERVICE, DONE, GONE, COMPLAINT = range(6)
 
 # event kinds: which handler a calendar entry calls
-EV_ARRIVAL = 0        # simulate.arrivals -> ServiceSystem.arrive
-EV_SHIFT = 1          # simulate.shifts -> ServiceSystem.set_clerks
+EV_ARRIVAL = 0        # ServiceSystem.arrive
+EV_SHIFT = 1          # ServiceSystem.change_shift -> set_clerks
 EV_END_SERVICE = 2    # ServiceSystem.end_service
 EV_END_HANDLING = 3   # ServiceSystem.end_handling
 EV_ABANDON = 4        # ServiceSystem.abandon

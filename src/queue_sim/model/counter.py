@@ -136,10 +136,17 @@ class ServiceSystem(ComplaintHandling, Staffing):
         t.handling_time[:] = [m.handling_time for m in self.staff]
 
     # -- customers ---------------------------------------------------------------------------
+    def schedule_arrival(self, i: int) -> None:
+        """Put customer ``i``'s arrival on the calendar, at its drawn time."""
+        self.at(self.plan.arrived_at[i] - self.env.now, Priority.ARRIVAL, self.arrive, i)
+
     def arrive(self, i: int) -> None:
-        """Customer ``i`` walks in and heads for its first station."""
+        """Customer ``i`` walks in and heads for its first station; then the next customer's
+        arrival is scheduled (arrivals are sorted, so one at a time is on the calendar)."""
         self.trace.arrived_at[i] = self.env.now
         self.join(self.plan.visit_ptr[i])
+        if i + 1 < self.draws.n_customers:
+            self.schedule_arrival(i + 1)
 
     def join(self, v: int) -> None:
         """An attempt of visit ``v`` reaches its station: balk, be lost, or queue (and maybe be

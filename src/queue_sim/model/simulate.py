@@ -10,22 +10,7 @@ import simpy
 from queue_sim.config import schema
 from queue_sim.model.counter import ServiceSystem
 from queue_sim.rng import Draws
-from queue_sim.trace import Priority, Trace
-
-
-def arrivals(env: simpy.Environment, system: ServiceSystem):  # noqa: ANN201 - generator
-    """Customers walk in at their drawn arrival times (already sorted, ties by class)."""
-    for i, arrived_at in enumerate(system.draws.arrived_at):
-        yield system.at(arrived_at - env.now, Priority.ARRIVAL, lambda: None)
-        system.arrive(i)
-
-
-def shifts(env: simpy.Environment, system: ServiceSystem, s: int,
-           schedule: list[schema.ShiftChange]):  # noqa: ANN201 - generator
-    """A station's clerks come on and go off duty as its schedule says."""
-    for change in schedule:
-        yield system.at(change.at - env.now, Priority.STAFF, lambda: None)
-        system.set_clerks(s, change.servers)
+from queue_sim.trace import Trace
 
 
 def drain_limit(horizon: float) -> float:
@@ -58,11 +43,13 @@ def simulate(scenario: schema.Scenario, draws: Draws) -> Trace:
             system.start_breakdowns(m)
         elif specs[m.station].vacations is not None and m.on_duty:
             system.start_vacation(m)
-    for s, spec in enumerate(specs):
-        if spec.schedule:
-            env.process(shifts(env, system, s, spec.schedule))
-    env.process(arrivals(env, system))
     if draws.n_customers:
+        # each station's first shift change, then the first arrival; each of these events
+        # schedules the next of its kind (ServiceSystem.change_shift, ServiceSystem.arrive)
+        for s, spec in enumerate(specs):
+            if spec.schedule:
+                system.schedule_shift_change(s, 0)
+        system.schedule_arrival(0)
         limit = env.timeout(drain_limit(draws.horizon))
         env.run(until=env.any_of([system.finished, limit]))
     system.trace.ended_at = env.now

@@ -41,9 +41,9 @@ class StaffMember:
     handling_time: float = 0.0
 
     def is_free(self) -> bool:
-        """Can take a customer from the queue now."""
-        return (self.serves and self.on_duty and not self.leaving and not self.away
-                and self.visit == IDLE and self.handling == IDLE and self.reserved == IDLE)
+        """Can take a customer from the queue now (the commonest "no", busy, tested first)."""
+        return (self.visit == IDLE and self.serves and self.on_duty and not self.leaving
+                and not self.away and self.handling == IDLE and self.reserved == IDLE)
 
 
 def build_roster(scenario: schema.Scenario) -> tuple[list[StaffMember], StaffRoster]:

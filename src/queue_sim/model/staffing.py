@@ -19,6 +19,18 @@ from queue_sim.trace import Priority
 class Staffing:
     """The staffing methods of ``counter.ServiceSystem``."""
 
+    def schedule_shift_change(self, s: int, k: int) -> None:
+        """Put change ``k`` of station ``s``'s schedule on the calendar."""
+        change = self.stations[s].spec.schedule[k]
+        self.at(change.at - self.env.now, Priority.STAFF, self.change_shift, s, k)
+
+    def change_shift(self, s: int, k: int) -> None:
+        """Change ``k`` of station ``s``'s schedule happens; then the next one is scheduled."""
+        schedule = self.stations[s].spec.schedule
+        self.set_clerks(s, schedule[k].servers)
+        if k + 1 < len(schedule):
+            self.schedule_shift_change(s, k + 1)
+
     def set_clerks(self, s: int, n: int) -> None:
         """A shift change: from now on ``n`` clerks of station ``s`` are on duty."""
         st = self.stations[s]
