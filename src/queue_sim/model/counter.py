@@ -202,8 +202,10 @@ class ServiceSystem(ComplaintHandling, Staffing):
         return best
 
     def _priority_remake(self, v: int) -> bool:
+        if not self.plan.is_rework[v]:
+            return False
         comp = self.scenario_class(v).complaints
-        return bool(self.plan.is_rework[v] and comp is not None and comp.rework_priority)
+        return comp is not None and comp.rework_priority
 
     def scenario_class(self, v: int) -> schema.CustomerClass:
         return self.classes[self.plan.class_idx[self.customer_of[v]]]
