@@ -67,3 +67,9 @@ class InvalidField(ValueError):
     def __init__(self, key: str, expected: str, value: object, choices: list[str] | None = None):
         self.key, self.expected, self.value, self.choices = key, expected, value, choices or []
         super().__init__(f"{key} {expected} (got {value!r})")
+
+
+class InvalidSubfield(InvalidField):
+    """An ``InvalidField`` whose key is relative to the section whose validator raises it (a
+    section does not know where it sits): the loader puts the section's own key in front, so a
+    check across two fields of one section still names the field that is wrong."""

@@ -13,6 +13,7 @@ from pydantic import Field, PrivateAttr, model_validator
 
 from queue_sim.config.contacts import Resolution, Retrial
 from queue_sim.config.distributions import Distribution, Frozen
+from queue_sim.errors import InvalidSubfield
 
 # ---------------------------------------------------------------------------------------------
 # Arrivals
@@ -40,14 +41,14 @@ class ScheduledArrivals(Frozen):
     @model_validator(mode="after")
     def _consistent(self) -> ScheduledArrivals:
         if len(self.times) != len(self.rates):
-            raise ValueError(f"times and rates must have the same length "
-                             f"(got {len(self.times)} and {len(self.rates)})")
+            raise InvalidSubfield("rates", f"must have one rate per time ({len(self.times)})",
+                                  self.rates)
         if self.times[0] != 0:
-            raise ValueError(f"times must start at 0 (got {self.times[0]})")
+            raise InvalidSubfield("times", "must start at 0", self.times)
         if any(b <= a for a, b in zip(self.times, self.times[1:])):
-            raise ValueError(f"times must be strictly increasing (got {self.times})")
+            raise InvalidSubfield("times", "must be strictly increasing", self.times)
         if any(r < 0 for r in self.rates) or self.rates[-1] <= 0:
-            raise ValueError(f"rates must be >= 0 and the last one > 0 (got {self.rates})")
+            raise InvalidSubfield("rates", "must be >= 0 and the last one > 0", self.rates)
         return self
 
 
@@ -83,9 +84,10 @@ class Batch(Frozen):
     def _weights(self) -> Batch:
         if self.weights is not None:
             if len(self.weights) != len(self.sizes):
-                raise ValueError("weights must have one entry per size")
+                raise InvalidSubfield("weights", f"must have one entry per size "
+                                      f"({len(self.sizes)})", self.weights)
             if sum(self.weights) <= 0:
-                raise ValueError("weights must not all be zero")
+                raise InvalidSubfield("weights", "must not all be zero", self.weights)
         return self
 
 
@@ -108,7 +110,8 @@ class Routing(Frozen):
     def _sums(self) -> Routing:
         for station, nxt in self.transitions.items():
             if sum(nxt.values()) > 1 + 1e-12:
-                raise ValueError(f"probabilities out of {station!r} sum to more than 1")
+                raise InvalidSubfield(f"transitions.{station}", "must be probabilities that "
+                                      "sum to at most 1", nxt)
         return self
 
 

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from queue_sim.config import distributions, schema
-from queue_sim.errors import ConfigError, InvalidField, Problem
+from queue_sim.errors import ConfigError, InvalidField, InvalidSubfield, Problem
 
 _UNION_TAGS = {"poisson", "schedule", "trace", "logistic", *distributions.DISTRIBUTION_KINDS}
 
@@ -129,7 +129,8 @@ def translate(exc: ValidationError, data: Any, *, path: str | None) -> list[Prob
         ctx = err.get("ctx") or {}
         inner = ctx.get("error")
         if isinstance(inner, InvalidField):
-            problems.append(Problem(inner.key, inner.expected, inner.value, path=path,
+            where = ".".join([*loc, inner.key]) if isinstance(inner, InvalidSubfield) else inner.key
+            problems.append(Problem(where, inner.expected, inner.value, path=path,
                                     suggestion=_closest(inner.value, inner.choices)))
             continue
         kind = err["type"]

@@ -28,7 +28,7 @@ from queue_sim.config.stations import (
     Acknowledgement, Breakdowns, ExpressLane, Manager, Recovery, SeparateLines,
     ServiceDependence, ShiftChange, Staff, Station, Vacations,
 )
-from queue_sim.errors import InvalidField
+from queue_sim.errors import InvalidField, InvalidSubfield
 
 __all__ = [
     "Acknowledgement", "Arrivals", "Balking", "Batch", "Breakdowns", "Complaints",
@@ -121,8 +121,8 @@ class RunControl(Frozen):
         if (self.horizon is None) == (self.customers is None):
             raise ValueError("give exactly one of horizon (a time) or customers (a count)")
         if self.horizon is not None and self.warmup >= self.horizon:
-            raise ValueError(f"warmup ({self.warmup}) must be shorter than horizon "
-                             f"({self.horizon})")
+            raise InvalidSubfield("warmup", f"must be shorter than run.horizon ({self.horizon})",
+                                  self.warmup)
         return self
 
 

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from queue_sim.config.distributions import Distribution, Frozen
+from queue_sim.errors import InvalidSubfield
 
 # ---------------------------------------------------------------------------------------------
 # Stations and staff
@@ -147,12 +148,14 @@ class Station(Frozen):
     @model_validator(mode="after")
     def _schedule_increasing(self) -> Station:
         if self.breakdowns is not None and self.vacations is not None:
-            raise ValueError("breakdowns and vacations cannot be combined at one station (a "
-                             "server cannot break down while away on vacation)")
+            raise InvalidSubfield("vacations", "cannot be combined with breakdowns at one "
+                                  "station (a server cannot break down while away on vacation)",
+                                  self.vacations.model_dump())
         if self.schedule:
             times = [c.at for c in self.schedule]
             if any(b <= a for a, b in zip(times, times[1:])):
-                raise ValueError(f"schedule times must be strictly increasing (got {times})")
+                raise InvalidSubfield("schedule", "must have strictly increasing times (at)",
+                                      times)
         return self
 
     @property
