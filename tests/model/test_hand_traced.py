@@ -100,6 +100,20 @@ def test_balking_at_max_queue(tmp_path, engine):
     assert t.left_at[2] == 0.2
 
 
+def test_balking_by_join_probability_per_queue_length(tmp_path, engine):
+    # join_probability [1, 1, 0]: join when 0 or 1 are waiting, never at 2 or more (the last
+    # entry repeats).  A is served at once (balking is decided only when every server is
+    # busy); B finds 0 waiting, C 1 (both join), D and E find 2 and balk.  Probabilities 0 and
+    # 1 make the outcome independent of the balking uniforms.
+    sc = build(tmp_path, {"a": {"at": [0, 0.1, 0.2, 0.3, 0.4], "service": 5,
+                                "balking": {"join_probability": [1, 1, 0]}}})
+    t = run(sc, engine)
+    assert t.outcome.tolist() == [Outcome.SERVED, Outcome.SERVED, Outcome.SERVED,
+                                  Outcome.BALKED, Outcome.BALKED]
+    assert listed(t.service_started_at) == [0, 5, 10, None, None]
+    assert t.left_at[3:].tolist() == [0.3, 0.4]
+
+
 def test_full_queue_loses_arrival(tmp_path, engine):
     sc = build(tmp_path, {"a": {"at": [0, 0.1, 0.2, 6], "service": 5}},
                stations={"till": {"servers": 1, "capacity": 1}})
