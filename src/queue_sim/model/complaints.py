@@ -34,7 +34,7 @@ class ComplaintHandling:
         now = self.env.now
         t.handling_started_at[c] = now
         t.handler[c] = m.idx
-        duration = self.plan.handling_time[c]
+        duration = self.draws.handling_time.item(c)
         ack = self.acknowledge
         if ack is not None:
             st = self.stations[self.plan.station[c]]

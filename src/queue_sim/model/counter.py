@@ -138,7 +138,7 @@ class ServiceSystem(ComplaintHandling, Staffing):
     # -- customers ---------------------------------------------------------------------------
     def schedule_arrival(self, i: int) -> None:
         """Put customer ``i``'s arrival on the calendar, at its drawn time."""
-        self.at(self.plan.arrived_at[i] - self.env.now, Priority.ARRIVAL, self.arrive, i)
+        self.at(self.draws.arrived_at.item(i) - self.env.now, Priority.ARRIVAL, self.arrive, i)
 
     def arrive(self, i: int) -> None:
         """Customer ``i`` walks in and heads for its first station; then the next customer's
@@ -159,11 +159,11 @@ class ServiceSystem(ComplaintHandling, Staffing):
         t.n_attempts[v] = attempt + 1
         if attempt == 0:
             t.first_queued_at[v] = now
-            patience, balk_u = d.patience[v], d.balk_u[v]
+            patience, balk_u = self.draws.patience.item(v), self.draws.balk_u.item(v)
         else:
             _, _, patience, balk_u = self.retries(v, attempt - 1)
         t.queued_at[v] = now
-        self.remaining[v] = d.service_time[v]
+        self.remaining[v] = self.draws.service_time.item(v)
         if not d.is_rework[v] and st.free_server() is None:
             if st.spec.capacity is not None and st.n_waiting >= st.spec.capacity:
                 self.state[v] = GONE
@@ -194,7 +194,7 @@ class ServiceSystem(ComplaintHandling, Staffing):
             return 0
         n = len(st.lines)
         if st.spec.lines.join == "random":
-            return min(int(self.plan.line_u[v] * n), n - 1)
+            return min(int(self.draws.line_u.item(v) * n), n - 1)
         best = 0
         for q in range(1, n):
             if st.line_length(q) < st.line_length(best):
@@ -264,7 +264,7 @@ class ServiceSystem(ComplaintHandling, Staffing):
         d = self.plan
         if v + 1 < d.visit_ptr[i + 1]:
             if d.is_recontact[v + 1]:
-                self.at(d.delay_before[v + 1], Priority.RECONTACT, self.join, v + 1)
+                self.at(self.draws.delay_before.item(v + 1), Priority.RECONTACT, self.join, v + 1)
             else:
                 self.join(v + 1)
         else:

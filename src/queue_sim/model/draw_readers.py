@@ -11,9 +11,11 @@ from queue_sim.rng import Draws, RetrialDraws, initial_retries, retrial_draws
 
 
 class PlanLists:
-    """The columns of ``Draws`` as Python lists, each converted on first use: the model reads
-    them at every event, and a list is indexed several times faster than a numpy array (the
-    values are the same floats, ints and bools)."""
+    """The integer and boolean columns of ``Draws`` (stations, classes, flags) as Python lists,
+    each converted on first use: the model reads them at every event, and a list is indexed
+    several times faster than a numpy array.  Float columns, read about once per visit, stay
+    in ``Draws`` and are read with ``.item`` (a list of floats would cost four times the
+    memory)."""
 
     def __init__(self, draws: Draws):
         self._draws = draws
