@@ -182,6 +182,18 @@ def test_check_load_counts_remakes_and_schedules(capsys) -> None:  # noqa: ANN00
     assert rho == pytest.approx(offered / 3, abs=1e-3)
 
 
+def test_check_manager_complaint_time_counts_only_ordinary_orders(capsys) -> None:  # noqa: ANN001
+    # complaints per minute = rate x 0.08 (remakes are never wrong again), each taking the one
+    # manager 5 minutes on average: 1.18 x 0.08 x 5 = 47.2% (peak 1.6 x 0.08 x 5 = 64%); the
+    # manager's remaining time serves: rho = 1.18 x 1.08 x 1.2 / (2 + 1 - 0.472)
+    code, out, _ = run_cli(capsys, "check", CONFIGS / "counter_360.yaml")
+    assert code == 0
+    share, peak = 1.18 * 0.08 * 5, 1.6 * 0.08 * 5
+    rho_net = 1.18 * 1.08 * 1.2 / (3 - share)
+    assert (f"managers spend {share:.0%} of their time on complaints ({peak:.0%} at the peak); "
+            f"with that time taken off the counter rho = {rho_net:.3f}") in out
+
+
 def test_check_explain_lists_fields(capsys) -> None:  # noqa: ANN001
     code, out, _ = run_cli(capsys, "check", "--explain")
     assert code == 0

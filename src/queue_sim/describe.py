@@ -175,7 +175,7 @@ def station_loads(scenario: schema.Scenario) -> list[StationLoad]:
             remake_dist = cls.complaints.rework_service or cls.service[names[c]]
             if not cls.resolution:
                 work[c] += remakes[c] * remake_dist.moments()[0]
-            n_complaints = cls.complaints.probability * (visits[c] + remakes[c])
+            n_complaints = cls.complaints.probability * visits[c]  # a remake is never wrong
             handling += (np.array([mean_rate, peak_rate]) * n_complaints
                          * cls.complaints.handling.moments()[0])
         load += mean_rate * work
