@@ -141,7 +141,7 @@ KEY_METRICS = [  # (scope, metric, label)
     ("system", "mean_queue_length", "mean number waiting"),
     ("system", "complaint_rate", "complaints per customer"),
     ("system", "complaint_time", "manager time on complaints"),
-    ("system", "n_bystanders", "bystanders"),
+    ("system", "n_bystanders", "bystanders (waited during a complaint)"),
     ("system", "bystander_wait_difference", "bystander extra wait"),
     ("system", "mean_satisfaction", "mean satisfaction"),
     ("system", "bystander_mean_satisfaction", "satisfaction of bystanders"),
