@@ -135,6 +135,8 @@ def test_paired_differences(serial_run: tuple[Path, Path]) -> None:
 def test_processes_and_dask_are_bit_identical(serial_run: tuple[Path, Path]) -> None:
     path, serial = serial_run
     sweep = load_sweep(path)
+    # the compiled kernel (the default engine) is what runs on every executor here
+    assert json.loads((serial / "manifest.json").read_text())["engine"] == "numba"
     with ProcessExecutor(2) as executor:
         run_sweep(sweep, serial.parent / "processes", executor=executor, progress=False)
     from distributed import LocalCluster
@@ -151,6 +153,16 @@ def test_processes_and_dask_are_bit_identical(serial_run: tuple[Path, Path]) -> 
                                       read_replications(serial), check_exact=True)
         for name in ("summary.csv", "differences.csv"):
             assert (serial.parent / other / name).read_bytes() == (serial / name).read_bytes()
+
+
+def test_reference_engine_gives_the_same_sweep(serial_run: tuple[Path, Path]) -> None:
+    path, numba_run = serial_run
+    run_sweep(load_sweep(path), numba_run.parent / "simpy", engine="simpy", progress=False)
+    simpy_run = numba_run.parent / "simpy"
+    assert json.loads((simpy_run / "manifest.json").read_text())["engine"] == "simpy"
+    assert parquet_bytes(simpy_run) == parquet_bytes(numba_run)
+    for name in ("summary.csv", "differences.csv"):
+        assert (simpy_run / name).read_bytes() == (numba_run / name).read_bytes()
 
 
 # ---------------------------------------------------------------------------------------------
