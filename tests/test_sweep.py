@@ -18,7 +18,7 @@ from queue_sim.counterfactual import counterfactual
 from queue_sim.engines import get_engine
 from queue_sim.errors import ConfigError
 from queue_sim.executors import DaskExecutor, ProcessExecutor
-from queue_sim.sweep import SweepFailed, read_replications, run_sweep
+from queue_sim.sweep import SweepFailed, read_replications, replications_dataset, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,6 +67,40 @@ class CountingEngine:
 
 def parquet_bytes(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted((folder / "replications").glob("*.parquet"))}
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the replication rows back
+
+
+def test_points_with_different_metrics_read_as_one_dataset(workdir: Path) -> None:
+    one = {"name": "manager", "home": "till"}
+    path = write_sweep(workdir, grid={"staff.managers": [[one], [one, {**one, "name": "second"}]]})
+    run_sweep(load_sweep(path), "out", progress=False)
+    second = "staff:second:utilization"
+    files = sorted(Path("out/replications").glob("*.parquet"))
+    assert [second in pd.read_parquet(f).columns for f in files].count(True) == 1
+    rows = read_replications("out")
+    table = replications_dataset("out").to_table().to_pandas()
+    for frame in (rows, table):
+        assert len(frame) == 2 * 3 and second in frame.columns
+        lacking = ~frame["staff.managers"].str.contains("second")
+        assert frame.loc[lacking, second].isna().all()
+        assert frame.loc[~lacking, second].notna().all()
+    pd.testing.assert_frame_equal(table.sort_values(["point_id", "replication"])[rows.columns]
+                                  .reset_index(drop=True),
+                                  rows.sort_values(["point_id", "replication"])
+                                  .reset_index(drop=True), check_dtype=False)
+
+
+def test_point_ids_that_look_like_numbers_are_read_back(workdir: Path) -> None:
+    # '228e96698293' and '051915678269' read as numbers unless point ids are read as text
+    path = write_sweep(workdir, grid={"classes.walkin.arrivals.rate": [0.5033, 0.7861]})
+    ids = [p.point_id for p in expand(load_sweep(path))]
+    assert ids == ["228e96698293", "051915678269"]
+    run_sweep(load_sweep(path), "out", progress=False)
+    assert read_replications("out")["point_id"].unique().tolist() == ids
+    assert replications_dataset("out").count_rows() == 2 * 3
 
 
 # ---------------------------------------------------------------------------------------------

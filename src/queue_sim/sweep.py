@@ -39,6 +39,7 @@ from queue_sim.sweep_folder import (
     read_point,
     read_replications,
     record_failure,
+    replications_dataset,
     write_front_matter,
     write_manifest,
     write_point,
@@ -388,6 +389,7 @@ __all__ = [
     "preflight",
     "read_point",
     "read_replications",
+    "replications_dataset",
     "run_sweep",
     "run_task",
 ]

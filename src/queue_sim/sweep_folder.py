@@ -308,14 +308,42 @@ def read_point(folder: str | Path, pid: str) -> pd.DataFrame:
     return pd.read_parquet(Path(folder) / "replications" / f"{pid}.parquet")
 
 
-def read_replications(folder: str | Path) -> pd.DataFrame:
-    """Every finished point's replication rows, in point order (small sweeps; plots, tests)."""
+def finished_points(folder: str | Path) -> list[str]:
+    """Ids of the finished points, in point order (``points.csv``; else sorted)."""
     folder = Path(folder)
-    order = (pd.read_csv(folder / "points.csv")["point_id"].astype(str).tolist()
+    # ids are hex digits: read as text, or '0123...' and '12e45...' would turn into numbers
+    order = (pd.read_csv(folder / "points.csv", dtype={"point_id": str})["point_id"].tolist()
              if (folder / "points.csv").exists() else
              sorted(p.stem for p in (folder / "replications").glob("*.parquet")))
-    frames = [read_point(folder, pid) for pid in order if is_finished(folder, pid)]
+    return [pid for pid in order if is_finished(folder, pid)]
+
+
+def read_replications(folder: str | Path) -> pd.DataFrame:
+    """Every finished point's replication rows, in point order (small sweeps; plots, tests).
+
+    A metric some points lack (a staff member or class they do not have) is NaN in their rows.
+    """
+    frames = [read_point(folder, pid) for pid in finished_points(folder)]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def replications_dataset(folder: str | Path) -> Any:
+    """Every finished point's replication rows as one lazy ``pyarrow.dataset.Dataset``.
+
+    Its schema is the union of the points' files (reading only their footers), so a metric that
+    only some points report is a column of the whole dataset, null elsewhere; reading the folder
+    ``replications/`` directly would take the first file's columns and drop it.  For sweeps too
+    large for ``read_replications``: filter and project before ``to_table()``.
+    """
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    files = [str(Path(folder) / "replications" / f"{pid}.parquet")
+             for pid in finished_points(folder)]
+    schema = pa.unify_schemas([pq.read_schema(f).remove_metadata() for f in files]) if files \
+        else pa.schema([])
+    return ds.dataset(files, schema=schema, format="parquet")
 
 
 def write_differences(folder: Path, sweep: Sweep, points: list[Point], columns: dict[str, str]
