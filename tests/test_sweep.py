@@ -443,6 +443,13 @@ def test_plot_functions_draw_what_they_save(serial_run: tuple[Path, Path], tmp_p
     queue = drawn_data(plot_queue_length(out, replication=0))
     lengths = queue.loc[queue["series"] == "queue_length", "queue_length"]
     assert lengths.min() >= 0 and lengths.iloc[0] == 0
+    for point in expand(load_sweep(serial_run[0])):   # the title owns up to what is not drawn
+        visits = pd.read_parquet(out / "points" / point.point_id / "customers.parquet")
+        returns = int(visits.loc[visits["replication"] == 0, "n_preemptions"].sum())
+        title = plot_queue_length(out, point=point.point_id, replication=0).get_title()
+        assert (f"not drawn: {returns} return(s)" in title.replace("\n", " ")) == (returns > 0)
+        if point.factors["recovery.policy"] == "drop_everything":
+            assert returns > 0   # the manager leaves the counter for each complaint
     files = draw_standard_figures(out, tmp_path / "figures")
     names = {f.name for f in files}
     assert {"wait_ecdf.png", "wait_ecdf.svg", "wait_ecdf.csv", "queue_length.png"} <= names

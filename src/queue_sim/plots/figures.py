@@ -286,6 +286,9 @@ def plot_queue_length(results: str | Path | ResultsFolder, *, point: str | None 
     Reconstructed from ``customers.parquet`` visit rows (see ``queue_length_steps``); complaint
     episodes are ``[handling_started_at, handling_ended_at)`` of complained visits.
     ``station`` limits both to one station; default all.  ``kwargs`` go to ``Axes.step``.
+    The records hold when a visit first started service, not when a customer handed back
+    (``drop_everything``, preemption, a shift end or breakdown) rejoined the queue and left it
+    again, so those returns are not in the curve; the title says how many there were.
     """
     res = open_results(results)
     pid, visits = res.customers(point)
@@ -306,7 +309,10 @@ def plot_queue_length(results: str | Path | ResultsFolder, *, point: str | None 
     ax.set_ylabel("customers waiting" + (f" at {station}" if station else ""))
     ax.set_ylim(bottom=0)
     ax.legend(loc="upper left")
-    _title(ax, _source_title(res, pid, replication))
+    n_returns = int(rows["n_preemptions"].sum()) if "n_preemptions" in rows else 0
+    missing = (f"; not drawn: {n_returns} return(s) to the queue after a hand-back (times not "
+               f"recorded)") if n_returns else ""
+    _title(ax, _source_title(res, pid, replication) + missing)
     table = pd.concat([
         pd.DataFrame({"series": "queue_length", "time": times, "queue_length": lengths,
                       "end": np.nan}),
