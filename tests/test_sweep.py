@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -285,6 +286,33 @@ def test_fail_fast_stops_at_the_first_failure(workdir: Path) -> None:
     assert cli.main(["sweep", str(path), "--out", "out2", "--workers", "1"]) == 1
     assert cli.main(["sweep", str(path), "--out", "out3", "--workers", "1",
                      "--fail-fast"]) == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Progress
+
+
+def test_progress_plain_lines_when_not_a_terminal(workdir: Path,
+                                                  capsys: pytest.CaptureFixture) -> None:
+    sweep = load_sweep(write_sweep(workdir))
+    run_sweep(sweep, "out", progress=False, progress_interval=0.0, engine="simpy")
+    lines = capsys.readouterr().err.strip().splitlines()
+    status = re.compile(r"\[sweep\] (\d)/4 points, (\d+) replications, [\d.]+ reps/s, "
+                        r"elapsed \d+:\d\d:\d\d, ETA (\d+:\d\d:\d\d|\?)$")
+    matches = [status.match(line) for line in lines]
+    assert lines and all(matches), lines
+    assert matches[-1].group(1, 2) == ("4", "12")
+    assert any(m.group(3) != "?" for m in matches[:-1])   # an ETA while points are left
+    run_sweep(sweep, "out", progress=False, engine="simpy")
+    assert "4 point(s) already finished; skipping them" in capsys.readouterr().err
+
+
+def test_progress_bar_on_a_terminal(workdir: Path, capsys: pytest.CaptureFixture) -> None:
+    run_sweep(load_sweep(write_sweep(workdir)), "out", progress=True, engine="simpy")
+    bar = capsys.readouterr().err.replace("\r", "\n").strip().splitlines()[-1]
+    # points done of all, elapsed<time left (ETA), points and replications per second
+    shape = r"sweep: 100%.*\| 4/4 \[\d\d:\d\d<00:00, .*point/s, [\d.]+ reps/s\]"
+    assert re.search(shape, bar), bar
 
 
 # ---------------------------------------------------------------------------------------------
