@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
@@ -235,6 +236,32 @@ def test_interrupted_sweep_keeps_finished_points(workdir: Path) -> None:
     assert engine.calls == 2 * 3
     reference = workdir / "reference"
     run_sweep(sweep, reference, progress=False)
+    assert parquet_bytes(workdir / "out") == parquet_bytes(reference)
+
+
+class CrashingEngine:
+    """The reference engine, but the worker process dies on points with 2 servers."""
+
+    def __call__(self, scenario, draws):  # noqa: ANN001, ANN204
+        if scenario.stations["till"].servers == 2:
+            os._exit(3)
+        return get_engine("simpy")(scenario, draws)
+
+
+def test_worker_crash_loses_nothing_finished(workdir: Path) -> None:
+    sweep = load_sweep(write_sweep(workdir))
+    with ProcessExecutor(2) as executor, pytest.raises(BrokenProcessPool):
+        run_sweep(sweep, "out", executor=executor, progress=False, engine=CrashingEngine())
+    manifest = json.loads(Path("out/manifest.json").read_text())
+    assert manifest["status"] == "aborted" and "BrokenProcessPool" in manifest["error"]
+    assert not list(Path("out").rglob(".*tmp-*"))
+    kept = parquet_bytes(workdir / "out")
+    assert manifest["n_finished"] == len(kept) <= 2   # only points with 1 server can finish
+    engine = CountingEngine()
+    result = run_sweep(sweep, "out", progress=False, engine=engine, resume=True)
+    assert result.n_skipped == len(kept) and engine.calls == 3 * (4 - len(kept))
+    reference = workdir / "reference"
+    run_sweep(sweep, reference, progress=False, engine="simpy")
     assert parquet_bytes(workdir / "out") == parquet_bytes(reference)
 
 
