@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from matplotlib.image import imread
 
 from queue_sim import cli, stats
 from queue_sim.config.sweep import expand, load_sweep, shrink_for_smoke
@@ -480,6 +481,7 @@ def test_plot_functions_draw_what_they_save(serial_run: tuple[Path, Path], tmp_p
         plot_metric_vs_factor,
         plot_queue_length,
         plot_wait_ecdf,
+        save_figure,
     )
 
     out = serial_run[1]
@@ -505,6 +507,13 @@ def test_plot_functions_draw_what_they_save(serial_run: tuple[Path, Path], tmp_p
         assert (f"not drawn: {returns} return(s)" in title.replace("\n", " ")) == (returns > 0)
         if point.factors["recovery.policy"] == "drop_everything":
             assert returns > 0   # the manager leaves the counter for each complaint
+    ax = plot_differences(out)
+    png = save_figure(ax, tmp_path / "differences", ["png"])[0]
+    height, width = imread(png).shape[:2]   # the style's 150 dpi and tight box, label included
+    box = ax.figure.get_tightbbox(ax.figure.canvas.get_renderer())
+    assert ax.xaxis.label.get_window_extent().x1 / ax.figure.dpi <= box.x1
+    assert box.width * 150 <= width <= (box.width + 0.3) * 150
+    assert box.height * 150 <= height <= (box.height + 0.3) * 150
     files = draw_standard_figures(out, tmp_path / "figures")
     names = {f.name for f in files}
     assert {"wait_ecdf.png", "wait_ecdf.svg", "wait_ecdf.csv", "queue_length.png"} <= names

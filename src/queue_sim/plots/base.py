@@ -205,8 +205,13 @@ def _attach(ax: Axes, table: pd.DataFrame) -> None:
 
 def save_figure(ax: Axes, stem: str | Path, formats: Sequence[str] = ("png", "svg")
                 ) -> list[Path]:
-    """Write the figure of ``ax`` as ``<stem>.<format>`` plus ``<stem>.csv`` of what was drawn."""
-    return save_with_data(ax.figure, drawn_data(ax), stem, formats)
+    """Write the figure of ``ax`` as ``<stem>.<format>`` plus ``<stem>.csv`` of what was drawn.
+
+    Saved under the bundled style too: its ``savefig`` settings (150 dpi, a tight bounding
+    box, so a label wider than its axes is not cut off) apply only while saving.
+    """
+    with mpl_style.context(str(STYLE)):
+        return save_with_data(ax.figure, drawn_data(ax), stem, formats)
 
 
 def save_with_data(fig: Figure, data: pd.DataFrame, stem: str | Path,
