@@ -520,6 +520,19 @@ def test_plot_functions_draw_what_they_save(serial_run: tuple[Path, Path], tmp_p
     assert all(f.stat().st_size > 0 for f in files)
 
 
+def test_paired_differences_of_a_sampled_sweep_have_short_labels(workdir: Path) -> None:
+    from queue_sim.plots import drawn_data, plot_differences
+
+    path = write_sweep(workdir, grid={"recovery.policy": ["drop_everything", "dedicated"]},
+                       sample={"n": 3, "ranges": {"classes.walkin.arrivals.rate": [0.3, 0.9]}},
+                       baseline={"recovery.policy": "drop_everything"})
+    run_sweep(load_sweep(path), "out", progress=False)
+    drawn = drawn_data(plot_differences("out"))
+    assert len(drawn) == 3
+    for label, rate in zip(drawn["label"], drawn["classes.walkin.arrivals.rate"]):
+        assert label == f"policy=dedicated, rate={rate:.4g}" and len(label) < 35
+
+
 def test_plot_single_run_folder(tmp_path: Path) -> None:
     from queue_sim.config.load import load_scenario
     from queue_sim.plots import draw_standard_figures, drawn_data, plot_queue_length

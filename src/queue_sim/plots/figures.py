@@ -209,7 +209,15 @@ def _point_labels(res: ResultsFolder, rows: pd.DataFrame) -> list[str]:
     short = {f: f.rsplit(".", 1)[-1] for f in shown}
     if len(set(short.values())) < len(short):
         short = {f: f for f in shown}
-    return [", ".join(f"{short[f]}={row[f]}" for f in shown) for _, row in rows.iterrows()]
+    return [", ".join(f"{short[f]}={_short_value(row[f])}" for f in shown)
+            for _, row in rows.iterrows()]
+
+
+def _short_value(value: Any) -> str:
+    """A factor value for a label: sampled floats to 4 significant digits, not 17."""
+    if isinstance(value, (float, np.floating)) and not float(value).is_integer():
+        return f"{value:.4g}"
+    return str(value)
 
 
 # ---------------------------------------------------------------------------------------------
