@@ -421,6 +421,18 @@ def test_cli_bad_sweep_exits_2_and_writes_nothing(workdir: Path, parts: dict,
     assert f"error: {path}: " in capsys.readouterr().err
 
 
+def test_cli_sweep_with_an_invalid_base_exits_2_and_writes_nothing(
+        workdir: Path, capsys: pytest.CaptureFixture) -> None:
+    (workdir / "bad.yaml").write_text(yaml.safe_dump({**BASE, "stations": {"till": {
+        "servers": -1}}}))
+    path = write_sweep(workdir, base="bad.yaml")
+    assert cli.main(["sweep", str(path), "--out", "out"]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {path}: base must be a valid scenario file" in err
+    assert "stations.till.servers must be >= 0 (got -1)" in err
+    assert not Path("out").exists() and not Path("results").exists()
+
+
 def test_cli_sweep_with_an_engine_that_is_not_installed_exits_2(
         workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
     from queue_sim import engines
