@@ -545,6 +545,23 @@ def test_paired_differences_of_a_sampled_sweep_have_short_labels(workdir: Path) 
         assert label == f"policy=dedicated, rate={rate:.4g}" and len(label) < 35
 
 
+def test_grid_with_a_sampled_factor_draws_no_mixed_heatmap(workdir: Path) -> None:
+    from queue_sim.plots import draw_standard_figures, drawn_data, plot_heatmap
+    from queue_sim.plots import plot_metric_vs_factor
+
+    path = write_sweep(workdir, sample={"n": 2, "ranges": {
+        "classes.walkin.arrivals.rate": [0.3, 0.9]}}, run={"replications": 2})
+    run_sweep(load_sweep(path), "out", progress=False)
+    with pytest.raises(ValueError, match="several points per cell while "
+                                         "classes.walkin.arrivals.rate vary"):
+        plot_heatmap("out")
+    names = {f.name for f in draw_standard_figures("out", formats=["png"])}
+    assert not any(name.startswith("heatmap") for name in names)
+    ax = plot_metric_vs_factor("out", x="stations.till.servers", by="recovery.policy")
+    assert "varying: classes.walkin.arrivals.rate" in ax.get_title().replace("\n", " ")
+    assert len(drawn_data(ax)) == 2 * 2 * 2   # both sampled rates of every grid point
+
+
 def test_plot_single_run_folder(tmp_path: Path) -> None:
     from queue_sim.config.load import load_scenario
     from queue_sim.plots import draw_standard_figures, drawn_data, plot_queue_length

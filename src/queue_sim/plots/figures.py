@@ -105,7 +105,7 @@ def plot_metric_vs_factor(results: str | Path | ResultsFolder, *, metric: str = 
     ax.set_ylabel(metric_label(metric, res.time_unit))
     if by:
         ax.legend()
-    title = _fixed_title(fixed)
+    title = _held_title(res, shown, fixed)
     _title(ax, ("95% CI; " + title) if title else "95% CI")
     table = pd.concat(drawn, ignore_index=True) if drawn else pd.DataFrame()
     for factor, value in fixed.items():
@@ -131,6 +131,11 @@ def plot_heatmap(results: str | Path | ResultsFolder, *, metric: str = DEFAULT_M
     if y is None:
         raise ValueError(f"{res.path} needs two factors with several levels for a heatmap")
     rows, fixed = _select(res, res.summary, metric, [x, y], where)
+    if rows.duplicated([x, y]).any():
+        varying = [f for f in res.factors if f not in (x, y) and f not in fixed]
+        raise ValueError(f"{res.path}: a heatmap of {x} and {y} has several points per cell "
+                         f"while {', '.join(varying)} vary; draw them against a factor "
+                         f"(plot_metric_vs_factor)")
     ax = _axes(ax)
     xs, ys = res.levels(x), res.levels(y)
     if _is_numeric(xs):
@@ -154,7 +159,7 @@ def plot_heatmap(results: str | Path | ResultsFolder, *, metric: str = DEFAULT_M
     ax.set_ylabel(y)
     ax.grid(False)
     ax.figure.colorbar(image, ax=ax, label=metric_label(metric, res.time_unit))
-    _title(ax, _fixed_title(fixed) or "mean over replications")
+    _title(ax, _held_title(res, [x, y], fixed) or "mean over replications")
     table = rows[[y, x, "mean", "ci_low", "ci_high", "reps"]].copy()
     for factor, value in fixed.items():
         table[factor] = value
@@ -202,6 +207,16 @@ def plot_differences(results: str | Path | ResultsFolder, *, metric: str = DEFAU
     drawn.insert(0, "metric", metric)
     _attach(ax, drawn)
     return ax
+
+
+def _held_title(res: ResultsFolder, shown: Sequence[str], fixed: dict[str, Any]) -> str:
+    """The factors held (at their levels) and those left varying among the points drawn."""
+    varying = [f for f in res.factors if f not in shown and f not in fixed
+               and len(res.levels(f)) > 1]
+    parts = [_fixed_title(fixed)] if fixed else []
+    if varying:
+        parts.append("varying: " + ", ".join(varying))
+    return "; ".join(parts)
 
 
 def _point_labels(res: ResultsFolder, rows: pd.DataFrame) -> list[str]:
@@ -355,7 +370,8 @@ def draw_standard_figures(results_dir: str | Path, out: str | Path | None = None
     """Draw every standard figure that applies to a results folder.
 
     Sweeps: each of ``STANDARD_METRICS`` present (and not all zero or NaN) against a factor,
-    a heatmap of the first over two discrete factors, paired differences when there is a
+    a heatmap of the first over two discrete factors (unless a sampled or many-valued factor
+    varies, which would put several points in a cell), paired differences when there is a
     baseline.  Any folder with ``customers.parquet``: wait ECDF per class and queue length
     over time.
 
@@ -389,7 +405,9 @@ def draw_standard_figures(results_dir: str | Path, out: str | Path | None = None
                  metric=metric, x=x)
         discrete = [f for f in res.factors if not is_continuous(res, f)
                     and len(res.levels(f)) > 1]
-        if len(discrete) >= 2 and metrics:
+        # a factor drawn as continuous is never held: its points would share heatmap cells
+        scattered = any(is_continuous(res, f) and len(res.levels(f)) > 1 for f in res.factors)
+        if len(discrete) >= 2 and metrics and not scattered:
             save(f"heatmap_{slug(metrics[0].split(':')[-1])}", plot_heatmap, metric=metrics[0])
         differences = res.differences()
         if differences is not None and not differences.empty:
