@@ -560,6 +560,9 @@ def test_grid_with_a_sampled_factor_draws_no_mixed_heatmap(workdir: Path) -> Non
     ax = plot_metric_vs_factor("out", x="stations.till.servers", by="recovery.policy")
     assert "varying: classes.walkin.arrivals.rate" in ax.get_title().replace("\n", " ")
     assert len(drawn_data(ax)) == 2 * 2 * 2   # both sampled rates of every grid point
+    assert ax.get_xlabel() == "stations.till.servers"   # a count: no unit
+    ax = plot_metric_vs_factor("out", x="classes.walkin.arrivals.rate")
+    assert ax.get_xlabel() == "classes.walkin.arrivals.rate (per minute)"
 
 
 def test_plot_single_run_folder(tmp_path: Path) -> None:
@@ -580,3 +583,16 @@ def test_plot_single_run_folder(tmp_path: Path) -> None:
     episodes = drawn[drawn["series"] == "complaint_handling"]
     assert (episodes["end"] >= episodes["time"]).all()
     assert os.path.getsize(folder / "figures" / "queue_length.svg") > 0
+
+
+def test_factor_labels_carry_the_unit_of_their_field(serial_run: tuple[Path, Path]) -> None:
+    from queue_sim.plots.base import factor_label, open_results
+
+    res = open_results(serial_run[1])
+    assert factor_label(res, "classes.walkin.service.till.mean") == \
+        "classes.walkin.service.till.mean (minutes)"
+    assert factor_label(res, "classes.walkin.arrivals.rate") == \
+        "classes.walkin.arrivals.rate (per minute)"
+    assert factor_label(res, "classes.walkin.complaints.probability") == \
+        "classes.walkin.complaints.probability"
+    assert factor_label(res, "no.such.key") == "no.such.key"

@@ -31,6 +31,7 @@ from queue_sim.plots.base import (
     _select,
     _styled,
     _title,
+    factor_label,
     is_continuous,
     metric_label,
     open_results,
@@ -101,7 +102,7 @@ def plot_metric_vs_factor(results: str | Path | ResultsFolder, *, metric: str = 
         ax.set_xticks(range(len(x_levels)), [str(v) for v in x_levels])
     elif not is_continuous(res, x):
         ax.set_xticks(sorted(x_levels), [f"{v:g}" for v in sorted(x_levels)])
-    ax.set_xlabel(x)
+    ax.set_xlabel(factor_label(res, x))
     ax.set_ylabel(metric_label(metric, res.time_unit))
     if by:
         ax.legend()
@@ -155,8 +156,8 @@ def plot_heatmap(results: str | Path | ResultsFolder, *, metric: str = DEFAULT_M
                         color="white" if grid[i, j] < middle else "black")
     ax.set_xticks(range(len(xs)), [str(v) for v in xs])
     ax.set_yticks(range(len(ys)), [str(v) for v in ys])
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
+    ax.set_xlabel(factor_label(res, x))
+    ax.set_ylabel(factor_label(res, y))
     ax.grid(False)
     ax.figure.colorbar(image, ax=ax, label=metric_label(metric, res.time_unit))
     _title(ax, _held_title(res, [x, y], fixed) or "mean over replications")
