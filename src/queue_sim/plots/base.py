@@ -1,7 +1,8 @@
 """What every figure shares: reading a results folder, metric labels, the style, axes, saving
 a figure with the table of what it draws, and choosing which factors to show.
 
-Imports stats (for metric names) only; never the engines or runner.
+Imports stats (for metric names) and the config schema (for the units of factors); never the
+engines or runner.
 """
 
 from __future__ import annotations
@@ -172,6 +173,31 @@ def metric_label(metric: str, time_unit: str = "minute") -> str:
     return f"{text}{where} ({units})" if units else f"{text}{where}"
 
 
+def factor_label(res: ResultsFolder, factor: str) -> str:
+    """Axis label of a factor: its dotted key, with the unit its scenario field is in, e.g.
+    ``"classes.walkin.arrivals.rate (per minute)"``; counts and probabilities stay bare."""
+    text = _field_description(res.manifest.get("scenario") or {}, factor)
+    if "per time_unit" in text:
+        return f"{factor} (per {res.time_unit})"
+    if "in time_unit" in text or "(time_unit)" in text:
+        return f"{factor} ({_plural(res.time_unit)})"
+    return factor
+
+
+def _field_description(scenario: dict[str, Any], factor: str) -> str:
+    """The schema description of the field a dotted key names in this scenario, or ''."""
+    from queue_sim.config.load import _model_at
+    from queue_sim.config.schema import Scenario
+
+    *parent, name = factor.split(".")
+    try:
+        model = _model_at(Scenario, parent, scenario) if parent else Scenario
+    except Exception:  # noqa: BLE001 - a label is a nicety; an odd key keeps its bare name
+        return ""
+    field = model.model_fields.get(name) if model is not None else None
+    return (field.description or "") if field is not None else ""
+
+
 def _plural(unit: str) -> str:
     return unit if unit.endswith("s") else unit + "s"
 
@@ -205,8 +231,13 @@ def _attach(ax: Axes, table: pd.DataFrame) -> None:
 
 def save_figure(ax: Axes, stem: str | Path, formats: Sequence[str] = ("png", "svg")
                 ) -> list[Path]:
-    """Write the figure of ``ax`` as ``<stem>.<format>`` plus ``<stem>.csv`` of what was drawn."""
-    return save_with_data(ax.figure, drawn_data(ax), stem, formats)
+    """Write the figure of ``ax`` as ``<stem>.<format>`` plus ``<stem>.csv`` of what was drawn.
+
+    Saved under the bundled style too: its ``savefig`` settings (150 dpi, a tight bounding
+    box, so a label wider than its axes is not cut off) apply only while saving.
+    """
+    with mpl_style.context(str(STYLE)):
+        return save_with_data(ax.figure, drawn_data(ax), stem, formats)
 
 
 def save_with_data(fig: Figure, data: pd.DataFrame, stem: str | Path,
