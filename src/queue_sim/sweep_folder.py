@@ -280,7 +280,7 @@ def write_summary(folder: Path, points: list[Point], columns: dict[str, str]) ->
             path = folder / "points" / p.point_id / "summary.csv"
             if not is_finished(folder, p.point_id) or not path.exists():
                 continue
-            frame = _read_tidy(path)
+            frame = stats.read_tidy_csv(path)
             front = _factor_frame(p, columns, len(frame))
             front["point_id"] = p.point_id
             yield pd.concat([front, frame], axis=1)
@@ -296,11 +296,6 @@ def _stream_csv(path: Path, parts: Iterable[pd.DataFrame], header: list[str]) ->
         pd.DataFrame(columns=header).to_csv(file, index=False)
         for part in parts:
             part[header].to_csv(file, index=False, header=False)
-
-
-def _read_tidy(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, keep_default_na=False, na_values=["", "NaN", "nan"],
-                       dtype={"scope": str, "name": str, "metric": str})
 
 
 def read_point(folder: str | Path, pid: str) -> pd.DataFrame:

@@ -23,7 +23,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from queue_sim.stats import parse_metric_column
+from queue_sim.stats import parse_metric_column, read_tidy_csv
 
 STYLE = Path(__file__).with_name("queue_sim.mplstyle")
 DEFAULT_METRIC = "system:all:mean_wait"
@@ -108,7 +108,7 @@ class ResultsFolder:
         """``differences.csv`` of a sweep with a baseline, else None."""
         path = self.path / "differences.csv"
         if self._differences is None and path.exists():
-            self._differences = _read_tidy(path)
+            self._differences = read_tidy_csv(path)
         return self._differences
 
     def levels(self, factor: str) -> list[Any]:
@@ -148,13 +148,7 @@ def open_results(results: str | Path | ResultsFolder) -> ResultsFolder:
         if not (path / name).exists():
             raise FileNotFoundError(f"{path} is not a results folder: {name} is missing")
     manifest = json.loads((path / "manifest.json").read_text())
-    return ResultsFolder(path, manifest, _read_tidy(path / "summary.csv"))
-
-
-def _read_tidy(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, keep_default_na=False, na_values=["", "NaN", "nan"],
-                       dtype={"scope": str, "name": str, "metric": str, "point_id": str,
-                              "baseline_point_id": str})
+    return ResultsFolder(path, manifest, read_tidy_csv(path / "summary.csv"))
 
 
 # ---------------------------------------------------------------------------------------------
