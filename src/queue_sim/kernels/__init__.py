@@ -3,13 +3,16 @@
 ``simulate(scenario, draws) -> Trace`` has the reference's signature and output, record for
 record.  ``simulate.py`` validates, unpacks the scenario into arrays, pre-draws each server's
 episode values and packs the trace; ``_loop._run`` is the main loop (event calendar popped in
-``(time, priority, sequence)`` order); ``_handlers.py`` mirrors ``model/counter.py`` (with
-its mixins ``model/complaints.py`` and ``model/staffing.py``) and ``model/policies.py`` method by
-method, statement order included (it fixes the sequence numbers); ``_state.py`` holds the
-codes, the state layout, the calendar and the station queues (binary heaps in preallocated
-arrays, lazy deletion); ``_record.py`` the two numba types that make the state cheap to pass.
-Imports config, rng, trace, model.staff and model.simulate.drain_limit; never runner, results or
-plots.
+``(time, priority, sequence)`` order); ``_service.py`` (servers, queues, dispatching),
+``_customers.py`` (joining, balking, abandoning, retrying, leaving), ``_staffing.py`` (shifts,
+breakdowns, vacations), ``_complaints.py`` (complaint queue, managers, acknowledgements) and
+``_handlers.py`` (what a staff member does once free) mirror ``model/counter.py`` (with its
+mixins ``model/complaints.py`` and ``model/staffing.py``) and ``model/policies.py`` method by
+method, statement order included (it fixes the sequence numbers);
+``_state.py`` holds the codes, the state layout, the calendar and the station queues (binary
+heaps in preallocated arrays, lazy deletion); ``_record.py`` the two numba types that make the
+state cheap to pass.  Imports config, rng, trace, model.staff and model.simulate.drain_limit;
+never runner, results or plots.
 
 Parity table
 ------------

@@ -17,10 +17,11 @@ import numpy as np
 from numba import njit
 
 from queue_sim.kernels import NUMBA_OPTIONS
+from queue_sim.kernels._customers import _abandon, _arrive, _join
 from queue_sim.kernels._handlers import (
-    _abandon, _announced, _arrive, _break_down, _end_handling, _end_service, _join,
-    _repaired, _set_clerks, _start_breakdowns, _start_vacation, _vacation_over,
+    _announced, _end_handling, _end_service, _repaired, _vacation_over,
 )
+from queue_sim.kernels._staffing import _break_down, _set_clerks, _start_breakdowns, _start_vacation
 from queue_sim.kernels._state import (
     BD_NONE, EV_ABANDON, EV_ANNOUNCED, EV_ARRIVAL, EV_BREAK_DOWN, EV_END_HANDLING,
     EV_END_SERVICE, EV_RECONTACT, EV_REPAIRED, EV_SHIFT, EV_VACATION_OVER, NEED_CUSTOMERS, OK,
