@@ -90,6 +90,20 @@ def test_study_recovery_smoke(tmp_path):
                         & (summary["world"] == "H2 full, longer")]
     assert retention["mean"].isna().all()  # a full recovery never leaves a complaint unsatisfied
     for name in ("customer_base", "retention_by_outcome", "x_multiplier", "net_value",
-                 "bystander_minutes", "sensitivity"):
+                 "bystander_minutes", "sensitivity", "rudeness"):
         assert (out / f"{name}.png").stat().st_size > 0
         assert (out / f"{name}.csv").exists()
+    base = pd.read_csv(out / "customer_base.csv")
+    assert set(base["world"]) == {"H0 no channel", "H1 lacklustre", "H2 full, equal time",
+                                  "H2 full, longer", "no wrong orders"}
+    # the rudeness sub-experiment (rudeness.py)
+    days = pd.read_csv(out / "rudeness_replications.csv")
+    plain = days[days["world"] == "plain"]
+    # kappa = 1 and no slowdown of the server: the rule changes nobody's order time
+    assert (plain["difficult_share"] == 0).all() and (plain["work_inflation"] == 1).all()
+    rude = days[days["world"] == "rudeness"].groupby("contagion")["difficult_share"].mean()
+    # without contagion about p0 = 5% are difficult; contagion spreads it to many more
+    assert 0 < rude[0.0] < 0.15 and rude[0.2] > 2 * rude[0.0]
+    summary = pd.read_csv(out / "rudeness_summary.csv")
+    assert {"plain", "rudeness", "proportional", "paired"} <= set(summary["world"])
+

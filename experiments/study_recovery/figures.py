@@ -64,6 +64,7 @@ def customer_base(data: pd.DataFrame, out: Path) -> Path:
         ax.plot(g["day"], g["mean"], color=COLOURS.get(world), label=world)
         ax.fill_between(g["day"], g["ci_low"], g["ci_high"], color=COLOURS.get(world),
                         alpha=0.2, lw=0)
+    ax.set_ylim(bottom=0)  # the share lost, not a magnified slope
     ax.set(xlabel="day", ylabel="active identified customers",
            title="Customer base over time (p_c = 0.2, rho = 0.8; bands: 95% CI)")
     ax.legend(fontsize=8)
@@ -203,3 +204,61 @@ def draw_all(summary: pd.DataFrame, base: pd.DataFrame, out: Path, *, base_point
     return [customer_base(base, out), retention(summary, out, base_point),
             x_multiplier(summary, out, base_point), net_value(summary, out, base_point),
             bystanders(summary, out, base_point), sensitivity(summary, out, base_point)]
+
+
+def rudeness(summary: pd.DataFrame, amplification: pd.DataFrame, days: pd.DataFrame,
+             out: Path) -> Path:
+    """The rudeness sub-experiment: wait amplification over the plain counter against rho, per
+    kappa and contagion, beside the proportional world of the same extra work; and every
+    day's share of difficult customers, where a tipping point shows as a second cluster."""
+    extra = summary[(summary["world"] == "paired")
+                    & (summary["metric"] == "extra_wait_vs_plain")]
+    plain = summary[(summary["world"] == "plain") & (summary["metric"] == "mean_wait")]
+    keys = ["rho", "kappa", "contagion"]
+    data = amplification.merge(extra[[*keys, "ci_low", "ci_high"]], on=keys).merge(
+        plain[[*keys, "mean"]].rename(columns={"mean": "plain_wait"}), on=keys)
+    # the CI of the paired extra wait, over the plain world's mean wait
+    data["ci_low"] = 1 + data["ci_low"] / data["plain_wait"]
+    low = np.maximum(data["ci_low"], 0.5)  # the log axis cannot show an interval below 0
+    data["ci_high"] = 1 + data["ci_high"] / data["plain_wait"]
+    kappas = sorted(data["kappa"].unique())
+    fig, axes = plt.subplots(1, len(kappas) + 1, figsize=(5.5 * (len(kappas) + 1), 4.5))
+    colours = plt.cm.viridis(np.linspace(0, 0.85, data["contagion"].nunique()))
+    for ax, kappa in zip(axes, kappas):
+        for colour, (p_r, g) in zip(colours, data[data["kappa"] == kappa].groupby("contagion")):
+            g = g.sort_values("rho")
+            ax.errorbar(g["rho"], g["amplification"],
+                        yerr=[g["amplification"] - low[g.index],
+                              g["ci_high"] - g["amplification"]],
+                        capsize=3, color=colour, marker="o", label=f"contagion p_r = {p_r:g}")
+            ax.plot(g["rho"], g["proportional_amplification"], color=colour, ls="--", lw=1)
+        ax.plot([], [], color="grey", ls="--", lw=1, label="same extra work, spread evenly")
+        ax.set(yscale="log", xlabel="utilisation of the plain counter (rho)",
+               ylabel="mean wait / plain counter's (95% CI)",
+               title=f"a difficult customer's order takes x{kappa:g}")
+        ax.yaxis.set_major_locator(matplotlib.ticker.FixedLocator([1, 1.5, 2, 3, 5, 7, 10, 15,
+                                                                   20, 30, 50]))
+        ax.yaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+        ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.legend(fontsize=7)
+    # every day's share of difficult customers: a tipping point shows as days split between
+    # a calm and a rude state (a bimodal share) near where one difficult customer makes one more
+    rude = days[(days["world"] == "rudeness") & (days["kappa"] == max(kappas))]
+    ax = axes[-1]
+    rates = sorted(rude["contagion"].unique())
+    rhos = sorted(rude["rho"].unique())
+    for k, (colour, rho) in enumerate(zip(plt.cm.plasma(np.linspace(0, 0.8, len(rhos))), rhos)):
+        g = rude[rude["rho"] == rho]
+        x = np.array([rates.index(p) for p in g["contagion"]], float)
+        ax.scatter(x + (k - (len(rhos) - 1) / 2) * 0.15, g["difficult_share"], s=6,
+                   color=colour, alpha=0.5)
+        means = g.groupby("contagion")["difficult_share"].mean()
+        ax.plot([rates.index(p) for p in means.index], means, color=colour,
+                label=f"rho = {rho:g}")
+    ax.set_xticks(range(len(rates)), [f"{p:g}" for p in rates])
+    ax.set(xlabel="contagion p_r (per unit of the server's rudeness level)",
+           ylabel="share of the day's customers who were difficult",
+           title=f"each day (dots) and the mean (lines), x{max(kappas):g}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return _save(fig, data, out, "rudeness")

@@ -134,7 +134,10 @@ def run_study(*, mode: str, engine: str, workers: int, out: Path
                 if reference_key(point) in seen:
                     continue
                 seen.add(reference_key(point))
-            keep = point == BASE_POINT
+            # the customer base over time: every world at the base point, and the reference
+            # that serves it (run at the first point sharing its key)
+            keep = (point == BASE_POINT if world != REFERENCE
+                    else reference_key(point) == reference_key(BASE_POINT))
             tasks += [(base_path, point, world, list(range(lo, min(lo + block, reps))),
                        engine, shrink, keep) for lo in range(0, reps, block)]
     frames, series = [], []
@@ -213,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or ROOT / "results" / ("study_recovery" if mode == "full"
                                           else f"study_recovery_{mode}")
     from figures import base_over_time, draw_all  # noqa: PLC0415 - sibling module
+    from rudeness import redraw as redraw_rudeness  # noqa: PLC0415 - sibling module
+    from rudeness import run as run_rudeness  # noqa: PLC0415
 
     if args.figures_only:  # redraw from a finished results folder
         summary = pd.read_csv(out / "summary.csv")
@@ -222,7 +227,10 @@ def main(argv: list[str] | None = None) -> int:
         summary = summarize(frame)
         summary.to_csv(out / "summary.csv", index=False)
         base = base_over_time(series)
-    for path in draw_all(summary, base, out, base_point=BASE_POINT):
+    if not args.figures_only:  # the rudeness sub-experiment (rudeness.py)
+        run_rudeness(mode="smoke" if mode == "smoke" else "full", engine=engine,
+                     workers=args.workers, out=out)
+    for path in [*draw_all(summary, base, out, base_point=BASE_POINT), redraw_rudeness(out)]:
         print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
     if not args.figures_only:
         print(f"wrote {out / 'summary.csv'}")

@@ -255,7 +255,11 @@ def describe(scenario: schema.Scenario, path: str | None = None) -> list[str]:
                              if dep.queue_threshold is not None else "") + (
                              f", fatigue above {dep.fatigue_threshold:g} busy over "
                              f"{dep.fatigue_window:g} {unit}s" if dep.fatigue_window is not None
-                             else ""))
+                             else "") + (
+                             f", difficult customers (p {dep.difficult_probability:g} + "
+                             f"{dep.contagion:g} x rudeness, service x{dep.difficult_factor:g}, "
+                             f"rudeness fades over {dep.rudeness_window:g} {unit}s)"
+                             if dep.rudeness_window is not None else ""))
         lines.append(f"  {sname}: {who}; {st.discipline} queue, {room}"
                      + (f"; {', '.join(extra)}" if extra else ""))
     lines.append("Classes:")

@@ -4,8 +4,9 @@
 a *visit plan* for each (station, service time, patience, balking uniform, whether the order
 goes wrong, complaint handling time, whether the visit is a remake; whether the contact
 resolves the case, and for a repeat or escalated contact the delay before it; the uniform that
-picks a line at a station with separate lines and a random join).  Express lanes are decided here
-too: a visit to a station whose drawn service time is at most an express lane's
+picks a line at a station with separate lines and a random join; the uniform that decides
+whether the customer is difficult at a station with a rudeness rule).  Express lanes are decided
+here too: a visit to a station whose drawn service time is at most an express lane's
 ``max_service`` is planned at the lane instead, with the same service time.  Both engines only
 read it, so customer i of replication r meets the same numbers whatever the policy or engine.
 Retrials are dynamic (whether an attempt fails depends on the queue), so their numbers are
@@ -41,7 +42,9 @@ STREAMS = ("arrival", "batch", "routing", "service", "patience", "balking", "com
            "resolution", "recontact", "recontact_delay", "escalation", "retrial",
            "retrial_delay", "retrial_patience", "retrial_balking",
            # separate lines (stations.<s>.lines, join: random)
-           "line")
+           "line",
+           # rudeness contagion (stations.<s>.service_dependence.rudeness_window)
+           "rudeness")
 BLOCK = 1 << 16
 NO_STATION = -1
 
@@ -102,12 +105,14 @@ class Draws:
     class_position: np.ndarray | None = None  # int64[v] the customer's index in its class
     # separate lines (default: zeros): picks a line at a station with lines.join random
     line_u: np.ndarray | None = None          # float64[v]
+    # rudeness contagion (default: zeros): the customer is difficult when below its chance
+    rude_u: np.ndarray | None = None          # float64[v]
 
     def __post_init__(self) -> None:
         v = len(self.station)
         for name, dtype in (("delay_before", float), ("is_recontact", bool),
                             ("is_escalation", bool), ("is_unresolved", bool),
-                            ("line_u", float)):
+                            ("line_u", float), ("rude_u", float)):
             if getattr(self, name) is None:
                 object.__setattr__(self, name, np.zeros(v, dtype))
         if self.visit_index is None:  # visit k of customer i, and i within its class
@@ -230,6 +235,9 @@ def _visit_plans(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int
     # line uniforms are read only at a station with separate lines and a random join
     uses_line_u = any(st.lines is not None and st.lines.join == "random"
                       for st in scenario.stations.values())
+    uses_rude_u = any(st.service_dependence is not None
+                      and st.service_dependence.rudeness_window is not None
+                      for st in scenario.stations.values())
     if cls.route is not None:
         route = np.array([sidx[s] for s in cls.route], dtype=np.int64)
     elif cls.routing is not None:
@@ -245,7 +253,7 @@ def _visit_plans(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int
     columns: dict[str, list[np.ndarray]] = {k: [] for k in (
         "station", "service_time", "patience", "balk_u", "is_wrong", "handling_time",
         "is_rework", "delay_before", "is_recontact", "is_escalation", "is_unresolved",
-        "line_u")}
+        "line_u", "rude_u")}
     station = np.full(n, route[0] if route is not None else sidx[cls.routing.start],
                       dtype=np.int64)
     position = np.zeros(n, dtype=np.int64)
@@ -295,6 +303,7 @@ def _visit_plans(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int
             handling = transform(comp.handling, u("handling"), wrong)  # read for complaints only
         balk_u = u("balking") if uses_balk_u else np.zeros(n)
         line_u = u("line") if uses_line_u else np.zeros(n)
+        rude_u = u("rudeness") if uses_rude_u else np.zeros(n)
         # express lanes: a visit whose drawn service is short enough goes to the lane instead
         # (routing below still follows the regular station)
         at_station = station
@@ -310,7 +319,8 @@ def _visit_plans(scenario: schema.Scenario, cls: schema.CustomerClass, cidx: int
                          ("delay_before", delay),
                          ("is_recontact", recontact if all_active else recontact & active),
                          ("is_escalation", escalated if all_active else escalated & active),
-                         ("is_unresolved", unresolved), ("line_u", line_u)):
+                         ("is_unresolved", unresolved), ("line_u", line_u),
+                         ("rude_u", rude_u)):
             columns[key].append(np.where(active, col, NO_STATION)
                                 if key == "station" and not all_active else col)
         # where next: a remake, a repeat or escalated contact, the next stop on the route, or
@@ -484,6 +494,7 @@ def flatten(times: np.ndarray, classes: np.ndarray, stacked: dict[str, np.ndarra
                  is_escalation=flat["is_escalation"].astype(bool, copy=False),
                  is_unresolved=flat["is_unresolved"].astype(bool, copy=False),
                  line_u=flat["line_u"].astype(float, copy=False),
+                 rude_u=flat["rude_u"].astype(float, copy=False),
                  class_position=class_position)
 
 

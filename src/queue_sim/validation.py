@@ -173,6 +173,19 @@ def _cases() -> list[Case]:
                       one_station(1, {"a": poisson_class(0.5, exp(1.0))},
                                   breakdowns={"rate": 0.1, "repair": exp(2.0), "clock": "busy"}),
                       [system("mean_wait", r.mean_wait)], tolerance=0.04))
+    # difficult customers without contagion: S = S0 times kappa with probability p, an M/G/1
+    # with E[S] = 1 + p (kappa - 1) and E[S^2] = 2 (1 + p (kappa^2 - 1)) for S0 ~ Exp(1)
+    p, kappa = 0.2, 1.5
+    r = theory.mg1(0.6, 1.0 + p * (kappa - 1.0), 2.0 * (1.0 + p * (kappa ** 2 - 1.0)))
+    cases.append(Case("Difficult customers", "M/M/1 whose customers are difficult with "
+                      "probability 0.2 (service x 1.5), no contagion: an M/G/1 (3a, 7.4)",
+                      one_station(1, {"a": poisson_class(0.6, exp(1.0))},
+                                  service_dependence={"rudeness_window": 5.0,
+                                                      "difficult_probability": p,
+                                                      "difficult_factor": kappa}),
+                      [system("mean_wait", r.mean_wait),
+                       system("wait_probability", r.wait_probability)],
+                      tolerance=0.05))
     cases += _contact_cases()
     r = theory.mg1_multiple_vacations(0.6, 1.0, 2.0, 1.0, 2.0)
     cases.append(Case("M/G/1 vacations", "M/M/1 with multiple exhaustive vacations Exp(1) "

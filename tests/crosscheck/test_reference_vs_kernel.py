@@ -109,6 +109,8 @@ def _counter(policy: str, discipline: str, staffing: dict | None = None,
 
 SCHEDULE = [{"at": 50, "servers": 1}, {"at": 120, "servers": 3}, {"at": 200, "servers": 0}]
 REPAIR = {"kind": "exponential", "mean": 3}
+RUDENESS = {"rudeness_window": 8, "difficult_probability": 0.1, "contagion": 0.3,
+            "difficult_factor": 1.3, "rudeness_factor": 0.2, "witness_share": 0.5}
 VACATION = {"kind": "exponential", "mean": 1}
 STAFFING = {
     "plain": None,
@@ -204,6 +206,26 @@ EXTRAS = {
         floating=True), [("stations.till.service_dependence", {"per_wait": 0.35}),
                          ("stations.kitchen.service_dependence",
                           {"queue_threshold": 1, "queue_factor": 1.3})]),
+    # rudeness contagion (DOMAIN.md 1.6, 3a): a manager at the till, witnesses, preemption,
+    # breakdowns, and with the other service rules, separate lines and retrials
+    "rudeness_preemptive_breakdowns": lambda: _counter(
+        "drop_everything", "preemptive",
+        {"breakdowns": {"rate": 0.08, "repair": REPAIR, "in_service": "hand_back"},
+         "service_dependence": RUDENESS | {"fatigue_window": 10, "fatigue_factor": 0.5,
+                                           "fatigue_threshold": 0.5}}),
+    "rudeness_separate_lines_retrials": lambda: _with(_separate(
+        _counter("finish_current", "priority"), {"join": "shortest", "jockeying": True},
+        floating=True), [
+        ("stations.till.servers", 3),
+        ("stations.till.service_dependence", RUDENESS | {"per_wait": 0.2,
+                                                         "queue_threshold": 2,
+                                                         "queue_factor": 0.9}),
+        ("stations.kitchen.service_dependence", {"rudeness_window": 5, "contagion": 1.0,
+                                                 "difficult_probability": 0.05,
+                                                 "difficult_factor": 2.0}),
+        ("classes.a.patience", {"kind": "exponential", "mean": 3}),
+        ("classes.a.retrial", {"probability": 0.8, "delay": {"kind": "exponential",
+                                                             "mean": 1}})]),
     "express_lane": lambda: _with(_counter("drop_everything", "fifo"), [
         ("stations.express", {"servers": 1, "express_for": {"station": "till",
                                                             "max_service": 0.7}})]),
@@ -403,6 +425,14 @@ def scenarios(draw_):  # noqa: ANN001, ANN201 - hypothesis strategy
                     fatigue_window=draw_(st.floats(1, 30)),
                     fatigue_threshold=draw_(st.floats(0, 1)),
                     fatigue_factor=draw_(st.floats(0, 1)))
+            if draw_(st.booleans()):
+                spec["service_dependence"].update(
+                    rudeness_window=draw_(st.floats(1, 30)),
+                    difficult_probability=draw_(st.floats(0, 1)),
+                    contagion=draw_(st.floats(0, 1)),
+                    difficult_factor=draw_(st.floats(0.5, 2)),
+                    rudeness_factor=draw_(st.floats(0, 1)),
+                    witness_share=draw_(st.floats(0, 1)))
         if draw_(st.integers(0, 2)) == 0:  # separate lines replace what they cannot combine with
             for key in ("schedule", "on_shift_end", "capacity", "breakdowns", "vacations"):
                 spec.pop(key, None)

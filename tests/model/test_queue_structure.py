@@ -86,3 +86,57 @@ def test_wait_dependent_service_matches_a_lindley_recursion(engine):
     np.testing.assert_allclose(served, d.service_time + kappa * np.maximum(
         0.0, expected - reference), rtol=1e-9, atol=1e-9)
     assert (expected > reference).mean() > 0.2  # the slow-down really was exercised
+
+
+RUDENESS = {"rudeness_window": 6.0, "difficult_probability": 0.05, "contagion": 0.4,
+            "difficult_factor": 1.3, "rudeness_factor": 0.2, "witness_share": 0.5}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_rudeness_rule_nobody_triggers_is_the_plain_model_bit_for_bit(engine):
+    # no customer is difficult at R = 0, so R never rises and contagion never starts
+    plain = simulate(mmc(), engine)
+    calm = simulate(mmc(dependence=RUDENESS | {"difficult_probability": 0.0}), engine)
+    for name in Trace.ARRAYS:
+        np.testing.assert_array_equal(getattr(calm, name), getattr(plain, name), err_msg=name)
+
+
+def replay_rudeness(trace: Trace, base_service: np.ndarray, rude_u: np.ndarray,
+                    rule: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The work and the difficult flag each visit should get, replayed from the trace's start
+    times and servers alone (engine-free): in start order, a server's level R fades as
+    exp(-dt / window); the customer is difficult when its uniform is below min(1, p0 +
+    contagion R); its work is S0 (1 + rudeness_factor R) (kappa if difficult); a difficult
+    customer adds 1 to its server's R and witness_share to every other server's."""
+    window = rule["rudeness_window"]
+    level = np.zeros(len(trace.staff.names))
+    level_at = np.zeros(len(trace.staff.names))
+    work = np.full(len(base_service), np.nan)
+    difficult = np.zeros(len(base_service), bool)
+    started = np.flatnonzero(~np.isnan(trace.service_started_at))
+    for v in started[np.argsort(trace.service_started_at[started], kind="stable")]:
+        now, m = trace.service_started_at[v], trace.server[v]
+        faded = level * np.exp(-(now - level_at) / window)
+        factor = 1.0 + rule["rudeness_factor"] * faded[m]
+        if rude_u[v] < min(1.0, rule["difficult_probability"] + rule["contagion"] * faded[m]):
+            difficult[v] = True
+            factor *= rule["difficult_factor"]
+            level = faded + np.where(np.arange(len(level)) == m, 1.0, rule["witness_share"])
+            level_at[:] = now
+        work[v] = base_service[v] * factor
+    return work, difficult
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_rudeness_contagion_matches_an_independent_replay(engine):
+    sc = mmc(dependence=RUDENESS, servers=3, rate=2.0, horizon=1500.0)
+    d = draw(sc, 7, 0)
+    t = get_engine(engine)(sc, d)
+    work, difficult = replay_rudeness(t, d.service_time, d.rude_u, RUDENESS)
+    started = ~np.isnan(t.service_started_at)
+    np.testing.assert_allclose(t.service_time[started], work[started], rtol=1e-12)
+    ended = ~np.isnan(t.service_ended_at)
+    np.testing.assert_allclose((t.service_ended_at - t.service_started_at)[ended],
+                               work[ended], rtol=1e-9, atol=1e-9)
+    # contagion really spread: far more difficult customers than the 5% met by calm servers
+    assert difficult[started].mean() > 0.15

@@ -99,3 +99,19 @@ def test_word_of_mouth_moves_the_new_customer_rate_by_exactly_what_reached_prosp
     assert (series["new_customer_rate"] > 0).all()  # no clamping at 0 in this check
     assert (base - series["new_customer_rate"]).sum() == pytest.approx(0.05 * reached)
     assert series["tellings_negative"].sum() > 0 and series["tellings_positive"].sum() > 0
+
+
+def test_visit_timing_slows_the_next_visits_by_its_factor(make_population):
+    """A factor f after a visit without a problem: day d is visited with probability
+    (1 - nu)^d nu (no visit yet) + (1 - (1 - nu)^d) nu f, so over D days a customer who never
+    leaves makes nu f D + (1 - f)(1 - (1 - nu)^D) visits; f = 1 is nu D."""
+    nu, f, days, n = 0.5, 0.5, 60, 400
+    scenario = make_population(
+        {"classes.walk_in.complaints": None}, customers=n, days=days, visit_probability=nu,
+        new_customers=0, retention={"base": 1.0}, visit_timing={"no_problem": f}, **QUIET)
+    res = simulate_population(scenario, replications=12, progress=False)
+    per_customer = res.replications["visits_per_day"] * days / n
+    expected = nu * f * days + (1 - f) * (1 - (1 - nu) ** days)
+    mean, low, high = interval(per_customer)
+    assert low <= expected <= high
+    assert mean == pytest.approx(expected, rel=0.02)

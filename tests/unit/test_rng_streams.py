@@ -36,7 +36,8 @@ def test_streams_and_keys_are_independent() -> None:
 
 def test_stream_ids_only_ever_grow_at_the_end() -> None:
     """A stream's id keys its numbers: the merged order keeps every earlier stream where it
-    was (base, then the population and re-contact streams) and appends ``line`` last."""
+    was (base, then the population and re-contact streams, then ``line``) and appends
+    ``rudeness`` last."""
     assert rng.STREAMS == (
         "arrival", "batch", "routing", "service", "patience", "balking", "complaint",
         "handling", "uptime", "repair", "vacation",
@@ -44,4 +45,4 @@ def test_stream_ids_only_ever_grow_at_the_end() -> None:
         "population_word_of_mouth", "population_new",
         "resolution", "recontact", "recontact_delay", "escalation", "retrial",
         "retrial_delay", "retrial_patience", "retrial_balking",
-        "line")
+        "line", "rudeness")

@@ -65,6 +65,31 @@ class Retention(Frozen):
         return self
 
 
+class VisitTiming(Frozen):
+    """How soon a retained customer comes back, by what happened at the last visit: the daily
+    visit probability is multiplied by the outcome's factor until the next visit (< 1: comes
+    back later).  No survey figure exists for this [A]; default 1 for every outcome (timing
+    unchanged, only the chance of coming back moves).  The first-order values
+    (``expected_loss``) assume unchanged timing."""
+
+    no_problem: float = Field(default=1.0, gt=0, description="factor after a visit without "
+                                                             "a problem; default 1")
+    long_wait: float = Field(default=1.0, gt=0, description="factor after a long wait; "
+                                                            "default 1")
+    did_not_complain: float = Field(default=1.0, gt=0, description=(
+        "factor after a problem the customer did not complain about; default 1"))
+    complained_not_satisfied: float = Field(default=1.0, gt=0, description=(
+        "factor after lacklustre concern; default 1"))
+    complained_satisfied: float = Field(default=1.0, gt=0, description=(
+        "factor after a resolved complaint; default 1"))
+    resolved_quickly: float = Field(default=1.0, gt=0, description=(
+        "factor after a complaint resolved quickly; default 1"))
+
+    def factors(self) -> tuple[float, ...]:
+        """The factors in ``OUTCOMES`` order."""
+        return tuple(getattr(self, name) for name in OUTCOMES)
+
+
 class LongWait(Frozen):
     """Visits that went badly without a wrong order: a long wait, or leaving unserved."""
 
@@ -159,12 +184,18 @@ class Population(Frozen):
         "measure what the manager's complaint time costs the other customers (twice the "
         "counter runs); default false"))
     retention: Retention = Field(default_factory=Retention)
+    visit_timing: VisitTiming = Field(default_factory=VisitTiming)
     long_wait: LongWait = Field(default_factory=LongWait)
     word_of_mouth: WordOfMouth = Field(default_factory=WordOfMouth)
     value: Value = Field(default_factory=Value)
 
     @model_validator(mode="after")
     def _finite_value(self) -> Population:
+        for name, factor in zip(OUTCOMES, self.visit_timing.factors()):
+            if self.visit_probability * factor > 1.0:
+                raise InvalidField(f"population.visit_timing.{name}", "must keep "
+                                   "visit_probability x factor <= 1 (a daily probability)",
+                                   factor)
         if self.retention.base == 1.0 and self.value.discount_rate == 0.0:
             raise InvalidField("population.value.discount_rate", "must be > 0 when "
                                "retention.base is 1 (customers who never leave are worth an "

@@ -75,9 +75,15 @@ class ServiceDependence(Frozen):
     waiting at the station (this one not counted) and 1 otherwise, and ``g = 1 + fatigue_factor
     * max(0, F - fatigue_threshold)`` with ``F`` the server's recent busy fraction: busy time
     exponentially weighted over the past with time constant ``fatigue_window``
-    (``F' = (busy - F) / fatigue_window``, 0 at the start; KC & Terwiesch's sustained overwork).  Set once, when a visit
-    first starts service; a resumed service keeps its remaining work.  ``per_wait = 0`` and
-    ``queue_factor = 1`` is the plain model, bit for bit.  Without abandonment a single FCFS
+    (``F' = (busy - F) / fatigue_window``, 0 at the start; KC & Terwiesch's sustained overwork).
+    Rudeness contagion (when ``rudeness_window`` is set) multiplies ``S0`` once more by ``(1 +
+    rudeness_factor * R) * (difficult_factor if the customer is difficult)``: ``R`` is the
+    server's rudeness level (0 at the start, fading as ``exp(-dt / rudeness_window)``), the
+    customer is difficult when its drawn uniform is below ``min(1, difficult_probability +
+    contagion * R)`` (rudely treated customers turn difficult), and a difficult customer adds 1
+    to its server's ``R`` and ``witness_share`` to every other server of the station.  Set
+    once, when a visit first starts service; a resumed service keeps its remaining work.
+    ``per_wait = 0``, ``queue_factor = 1`` and no rudeness rule is the plain model, bit for bit.  Without abandonment a single FCFS
     server with ``per_wait > 0`` has no steady state: once a wait passes about
     ``(1/lambda - E[S0]) / per_wait`` the waits grow geometrically (the snowball of Selen et
     al. 2016), so read such runs per horizon (a day), not as long-run averages.
@@ -107,6 +113,30 @@ class ServiceDependence(Frozen):
     fatigue_factor: float = Field(default=0.0, ge=0,
                                   description="S0 is multiplied by 1 + fatigue_factor * max(0, "
                                               "F - fatigue_threshold); default 0 [A]")
+    # rudeness contagion (DOMAIN.md 1.6, 3a): the rule is on when rudeness_window is set
+    rudeness_window: float | None = Field(
+        default=None, gt=0, description="time constant (time_unit) over which a server's "
+                                        "rudeness level R fades; default none (no rudeness "
+                                        "rule)")
+    difficult_probability: float = Field(default=0.0, ge=0, le=1,
+                                         description="p0: chance a customer is difficult when "
+                                                     "served by a calm server (R = 0); "
+                                                     "default 0 [A]")
+    contagion: float = Field(default=0.0, ge=0,
+                             description="p_r: added chance per unit of the server's R, so a "
+                                         "customer is difficult with probability min(1, p0 + "
+                                         "contagion * R); default 0 [A: 0-0.3]")
+    difficult_factor: float = Field(default=1.0, gt=0,
+                                    description="kappa: S0 of a difficult customer is "
+                                                "multiplied by this; default 1 [A: 1.0-1.3]")
+    rudeness_factor: float = Field(default=0.0, ge=0,
+                                   description="S0 is multiplied by 1 + rudeness_factor * R: "
+                                               "a server slows after meeting rudeness (Porath "
+                                               "& Erez); default 0 [A]")
+    witness_share: float = Field(default=0.0, ge=0,
+                                 description="R added to every other server of the station "
+                                             "for each difficult customer (witnessed "
+                                             "rudeness); the server itself gets 1; default 0")
 
 
 class ExpressLane(Frozen):

@@ -48,6 +48,7 @@ home, floating and several managers               yes        yes     extras, hyp
 separate lines: shortest / random join            yes        yes     configs, extras, hypothesis
 jockeying (tail of the longest line moves)        yes        yes     configs, extras, hypothesis
 state-dependent service (wait, queue, fatigue)    yes        yes     extras, hypothesis, hand
+rudeness contagion (difficult customers)          yes        yes     extras, hypothesis, hand
 express lanes (decided in the draws)              yes        yes     configs, extras, hand
 resolution: probability, curves, cap, extra time  yes        yes     extras, hypothesis, hand
 re-contacts after a delay; defections             yes        yes     extras, hypothesis, hand

@@ -35,7 +35,7 @@ from queue_sim.kernels._record import _borrow, _ptr, _ptr_from, _release
 @njit(**NUMBA_OPTIONS)
 def _run(arrival_at, class_idx, visit_ptr, station, service_time, patience, balk_u, is_wrong,
          handling_time, is_rework, delay_before, is_recontact, is_unresolved, line_u,
-         retry_row, retry_values, n_retries,
+         rude_u, retry_row, retry_values, n_retries,
          classes, retry_probability, join_probability, class_level, stations, station_params,
          queues, schedule_at, schedule_servers, staff_lists, staff, episodes, visits, heaps,
          remaining, staff_times, complaints,
@@ -47,15 +47,15 @@ def _run(arrival_at, class_idx, visit_ptr, station, service_time, patience, balk
          queue_area, system_area, n_attempts, first_queued_at, work):
     """Simulate one replication, writing the trace arrays in place.
 
-    The first fourteen arrays are the ``Draws`` visit plan (booleans as uint8); ``retry_row``
+    The first fifteen arrays are the ``Draws`` visit plan (booleans as uint8); ``retry_row``
     and ``retry_values`` (float64[4, rows, n_retries] flattened, plus one pad) are the
     ``rng.RetrialDraws``; ``retry_probability`` is per class.  ``classes``, ``stations``,
     ``queues``, ``staff`` and ``visits`` are field-major int64 tables whose rows follow
     ``CLASS_FIELDS``, ``STATION_FIELDS``, ``QUEUE_FIELDS``, ``STAFF_FIELDS`` and
     ``VISIT_FIELDS`` of ``kernels._state`` (``station_params``: float64, ``STATION_PARAMS``;
     ``heaps``: int64, ``HEAP_FIELDS``, one slice per queue with room for every attempt that can
-    wait there); ``stations``, ``queues``, ``staff``, ``staff_times`` (segment start, time to
-    failure, fatigue, fatigue time; zeroed), ``visits`` (visit state zeroed), ``heaps``,
+    wait there); ``stations``, ``queues``, ``staff``, ``staff_times`` (rows ``STAFF_TIMES``;
+    zeroed), ``visits`` (visit state zeroed), ``heaps``,
     ``remaining`` and ``complaints`` are the live
     state, so pass fresh ones.  ``episodes`` is float64[3, n_staff, n_episodes].  ``work`` is
     ``Trace.service_time``, filled with the plan's service times (service dependence overwrites
@@ -69,7 +69,7 @@ def _run(arrival_at, class_idx, visit_ptr, station, service_time, patience, balk
     status, ended_at, _, _ = _run_window(
         arrival_at, class_idx, visit_ptr, station, service_time, patience, balk_u, is_wrong,
         handling_time, is_rework, delay_before, is_recontact, is_unresolved, line_u,
-        retry_row, retry_values, n_retries,
+        rude_u, retry_row, retry_values, n_retries,
         classes, retry_probability, join_probability, class_level, stations, station_params,
         queues, schedule_at, schedule_servers, staff_lists, staff, episodes, visits, heaps,
         remaining, staff_times, complaints,
@@ -86,7 +86,7 @@ def _run(arrival_at, class_idx, visit_ptr, station, service_time, patience, balk
 @njit(**NUMBA_OPTIONS)
 def _run_window(arrival_at, class_idx, visit_ptr, station, service_time, patience, balk_u,
                 is_wrong, handling_time, is_rework, delay_before, is_recontact, is_unresolved,
-                line_u, retry_row, retry_values, n_retries,
+                line_u, rude_u, retry_row, retry_values, n_retries,
                 classes, retry_probability, join_probability, class_level, stations,
                 station_params, queues, schedule_at, schedule_servers, staff_lists, staff,
                 episodes, visits, heaps, remaining, staff_times, complaints,
@@ -130,6 +130,7 @@ def _run_window(arrival_at, class_idx, visit_ptr, station, service_time, patienc
     md.is_recontact = _ptr_from(is_recontact, first_visit)
     md.is_unresolved = _ptr_from(is_unresolved, first_visit)
     md.line_u = _ptr_from(line_u, first_visit)
+    md.rude_u = _ptr_from(rude_u, first_visit)
     md.retry_row = _ptr_from(retry_row, first_visit)
     md.retry_values = _ptr(retry_values)
     md.n_retries = n_retries
@@ -175,6 +176,12 @@ def _run_window(arrival_at, class_idx, visit_ptr, station, service_time, patienc
     md.fatigue_window = _ptr(station_params[3])
     md.fatigue_threshold = _ptr(station_params[4])
     md.fatigue_factor = _ptr(station_params[5])
+    md.rudeness_window = _ptr(station_params[6])
+    md.difficult_probability = _ptr(station_params[7])
+    md.contagion = _ptr(station_params[8])
+    md.difficult_factor = _ptr(station_params[9])
+    md.rudeness_factor = _ptr(station_params[10])
+    md.witness_share = _ptr(station_params[11])
     md.heap_start = _ptr(queues[0])
     md.heap_size = _ptr(queues[1])
     md.line_waiting = _ptr(queues[2])
@@ -195,6 +202,8 @@ def _run_window(arrival_at, class_idx, visit_ptr, station, service_time, patienc
     md.time_to_failure = _ptr(staff_times[1])
     md.fatigue = _ptr(staff_times[2])
     md.fatigue_at = _ptr(staff_times[3])
+    md.rudeness = _ptr(staff_times[4])
+    md.rudeness_at = _ptr(staff_times[5])
     # visits: rows in VISIT_FIELDS order
     md.customer_of = _ptr_from(visits[0], first_visit)
     md.visit_state = _ptr_from(visits[1], first_visit)

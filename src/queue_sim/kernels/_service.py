@@ -135,7 +135,7 @@ def _start_service(md, m, v):
 
 @njit(inline="always", **NUMBA_OPTIONS)
 def _dependent_service(md, s, m, v):
-    """ServiceSystem.dependent_service: ``S0 * f * g + per_wait * max(0, W - reference)``."""
+    """ServiceSystem.dependent_service: ``S0 * f * g * r + per_wait * max(0, W - reference)``."""
     base = md.remaining[v]
     if md.queue_threshold[s] >= 0 and md.n_waiting[s] >= md.queue_threshold[s]:
         base = base * md.queue_factor[s]
@@ -143,8 +143,34 @@ def _dependent_service(md, s, m, v):
     if window > 0.0:
         busy = md.fatigue[m] * math.exp(-(md.now - md.fatigue_at[m]) / window)
         base = base * (1.0 + md.fatigue_factor[s] * max(0.0, busy - md.fatigue_threshold[s]))
+    if md.rudeness_window[s] > 0.0:
+        base = base * _meet_customer(md, s, m, v)
     waited = md.now - md.queued_at[v]
     return base + md.per_wait[s] * max(0.0, waited - md.wait_reference[s])
+
+
+@njit(inline="always", **NUMBA_OPTIONS)
+def _meet_customer(md, s, m, v):
+    """ServiceSystem.meet_customer: the rudeness multiplier of ``S0``; a difficult customer
+    raises ``m``'s rudeness level by 1 and every other server's of the station by
+    ``witness_share``."""
+    window = md.rudeness_window[s]
+    level = _rudeness_now(md, m, window)
+    factor = 1.0 + md.rudeness_factor[s] * level
+    if md.rude_u[v] < min(1.0, md.difficult_probability[s] + md.contagion[s] * level):
+        factor = factor * md.difficult_factor[s]
+        for k in range(md.servers_start[s], md.servers_end[s]):
+            other = md.staff_lists[k]
+            raised = 1.0 if other == m else md.witness_share[s]
+            md.rudeness[other] = _rudeness_now(md, other, window) + raised
+            md.rudeness_at[other] = md.now
+    return factor
+
+
+@njit(inline="always", **NUMBA_OPTIONS)
+def _rudeness_now(md, m, window):
+    """ServiceSystem.rudeness_now: ``R exp(-dt / window)``."""
+    return md.rudeness[m] * math.exp(-(md.now - md.rudeness_at[m]) / window)
 
 
 @njit(inline="always", **NUMBA_OPTIONS)

@@ -93,7 +93,13 @@ STATION_FIELDS = ("capacity", "discipline", "breakdowns", "bd_hand_back", "vacat
                   "join_rule", "jockeying", "has_dependence", "queue_threshold",
                   "n_waiting", "n_present")
 STATION_PARAMS = ("per_wait", "wait_reference", "queue_factor", "fatigue_window",
-                  "fatigue_threshold", "fatigue_factor")  # fatigue_window 0: no fatigue rule
+                  "fatigue_threshold", "fatigue_factor",  # fatigue_window 0: no fatigue rule
+                  "rudeness_window", "difficult_probability", "contagion", "difficult_factor",
+                  "rudeness_factor", "witness_share")  # rudeness_window 0: no rudeness rule
+# rows of the per-server float table: service segment start, time to failure, the fatigue
+# and rudeness levels and when each was last brought up to date
+STAFF_TIMES = ("segment_start", "time_to_failure", "fatigue", "fatigue_at", "rudeness",
+               "rudeness_at")
 # per queue: its heap slice, the number waiting in it, and its server (-1 for a shared line)
 QUEUE_FIELDS = ("heap_start", "heap_size", "line_waiting", "line_server")
 CLASS_FIELDS = ("max_queue", "join_start", "join_end", "has_balking", "priority_remake",
@@ -109,7 +115,7 @@ _FIELDS = (
      ("service_time", _F8), ("patience", _F8), ("balk_u", _F8), ("is_wrong", _U8),
      ("handling_time", _F8), ("is_rework", _U8), ("delay_before", _F8),
      ("is_recontact", _U8), ("is_unresolved", _U8), ("retry_row", _I8), ("retry_values", _F8),
-     ("line_u", _F8)]
+     ("line_u", _F8), ("rude_u", _F8)]
     # the scenario, read only (class_level[c * n_stations + s])
     + [(name, _I8) for name in CLASS_FIELDS]
     + [("join_probability", _F8), ("class_level", _I8), ("schedule_at", _F8),
@@ -119,8 +125,8 @@ _FIELDS = (
     + [(name, _F8) for name in STATION_PARAMS]
     + [(name, _I8) for name in STATION_FIELDS + QUEUE_FIELDS + STAFF_FIELDS + VISIT_FIELDS
        + HEAP_FIELDS]
-    + [("segment_start", _F8), ("time_to_failure", _F8), ("fatigue", _F8),
-       ("fatigue_at", _F8), ("remaining", _F8),
+    + [(name, _F8) for name in STAFF_TIMES]
+    + [("remaining", _F8),
        ("complaints", _I8)]
     # the trace being written
     + [("arrived_at", _F8), ("left_at", _F8), ("outcome", _I8), ("acknowledged_at", _F8),

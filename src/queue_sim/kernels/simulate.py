@@ -248,14 +248,14 @@ def kernel_arguments(scenario: schema.Scenario, draws: Draws, inputs: KernelInpu
         draws.arrived_at, draws.class_idx, draws.visit_ptr, draws.station, draws.service_time,
         draws.patience, draws.balk_u, _bytes(draws.is_wrong), draws.handling_time,
         _bytes(draws.is_rework), draws.delay_before, _bytes(draws.is_recontact),
-        _bytes(draws.is_unresolved), draws.line_u, retries.row,
+        _bytes(draws.is_unresolved), draws.line_u, draws.rude_u, retries.row,
         np.concatenate([retries.retry_u.ravel(), retries.delay.ravel(),
                         retries.patience.ravel(), retries.balk_u.ravel(), [0.0]]),
         retries.n_retries,
         inputs.classes, inputs.retry_probability, inputs.join_probability,
         inputs.class_level, inputs.stations.copy(), inputs.station_params, queues,
         inputs.schedule_at, inputs.schedule_servers, inputs.staff_lists, inputs.staff.copy(),
-        episodes, visits, heaps, np.empty(n_visits), np.zeros((4, n_staff)),
+        episodes, visits, heaps, np.empty(n_visits), np.zeros((len(K.STAFF_TIMES), n_staff)),
         np.empty(int(np.count_nonzero(draws.is_wrong)) + 1, np.int64),
         inputs.policy, inputs.has_ack, inputs.ack_per_customer, inputs.ack_per_announcement,
         inputs.managers_start, inputs.managers_end,
@@ -360,7 +360,8 @@ def _validate(scenario: schema.Scenario, draws: Draws) -> None:
         raise ValueError("draws.visit_ptr must run from 0 to the number of visits, one entry "
                          "per customer plus one")
     for name in ("service_time", "patience", "balk_u", "is_wrong", "handling_time",
-                 "is_rework", "delay_before", "is_recontact", "is_unresolved", "line_u"):
+                 "is_rework", "delay_before", "is_recontact", "is_unresolved", "line_u",
+                 "rude_u"):
         if len(getattr(draws, name)) != v:
             raise ValueError(f"draws.{name} must have one entry per visit ({v})")
     if len(draws.class_idx) != n:

@@ -59,6 +59,7 @@ VISIT_ARRAYS = {"station": (np.int64, None), "service_time": (np.float64, None),
                 "is_rework": (np.bool_, None), "delay_before": (np.float64, None),
                 "is_recontact": (np.bool_, None), "is_escalation": (np.bool_, None),
                 "is_unresolved": (np.bool_, None), "line_u": (np.float64, None),
+                "rude_u": (np.float64, None),
                 "remaining": (np.float64, 0.0),
                 "queued_at": (np.float64, np.nan), "service_started_at": (np.float64, np.nan),
                 "service_ended_at": (np.float64, np.nan), "server": (np.int64, -1),
@@ -170,7 +171,7 @@ class _Run:
         n_staff, n_stations = inputs.staff.shape[1], inputs.stations.shape[1]
         self.stations, self.staff = inputs.stations.copy(), inputs.staff.copy()
         self.queues = inputs.queues.copy()
-        self.staff_times = np.zeros((4, n_staff))  # segment start, failure, fatigue (at)
+        self.staff_times = np.zeros((len(K.STAFF_TIMES), n_staff))
         self.integrals = {"busy_time": np.zeros(n_staff), "handling_time": np.zeros(n_staff),
                           "on_duty_time": np.zeros(n_staff), "queue_area": np.zeros(n_stations),
                           "system_area": np.zeros(n_stations)}
@@ -198,7 +199,8 @@ class _Run:
             c["arrival_at"], c["class_idx"], w.visit_ptr, v["station"], v["service_time"],
             v["patience"], v["balk_u"], _bytes(v["is_wrong"]), v["handling_time"],
             _bytes(v["is_rework"]), v["delay_before"], _bytes(v["is_recontact"]),
-            _bytes(v["is_unresolved"]), v["line_u"], retry_row, retry_values, self.n_retries,
+            _bytes(v["is_unresolved"]), v["line_u"], v["rude_u"], retry_row, retry_values,
+            self.n_retries,
             inputs.classes, inputs.retry_probability, inputs.join_probability,
             inputs.class_level, self.stations, inputs.station_params, self.queues,
             inputs.schedule_at, inputs.schedule_servers, inputs.staff_lists, self.staff,

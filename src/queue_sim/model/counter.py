@@ -342,8 +342,9 @@ class ServiceSystem(ComplaintHandling, Staffing):
         self.begin_segment(m)
 
     def dependent_service(self, st: Station, m: StaffMember, v: int) -> float:
-        """``S0 * f * g + per_wait * max(0, W - wait_reference)`` (schema.ServiceDependence);
-        ``m`` is idle until now, so its busy fraction has decayed since ``m.fatigue_at``."""
+        """``S0 * f * g * r + per_wait * max(0, W - wait_reference)``
+        (schema.ServiceDependence); ``m`` is idle until now, so its busy fraction has decayed
+        since ``m.fatigue_at``."""
         dep = st.spec.service_dependence
         base = self.remaining[v]
         if dep.queue_threshold is not None and st.n_waiting >= dep.queue_threshold:
@@ -351,8 +352,31 @@ class ServiceSystem(ComplaintHandling, Staffing):
         if dep.fatigue_window is not None:
             busy = m.fatigue * math.exp(-(self.env.now - m.fatigue_at) / dep.fatigue_window)
             base = base * (1.0 + dep.fatigue_factor * max(0.0, busy - dep.fatigue_threshold))
+        if dep.rudeness_window is not None:
+            base = base * self.meet_customer(st, m, v)
         waited = self.env.now - self.trace.queued_at[v]
         return base + dep.per_wait * max(0.0, waited - dep.wait_reference)
+
+    def meet_customer(self, st: Station, m: StaffMember, v: int) -> float:
+        """Rudeness contagion: the multiplier ``(1 + rudeness_factor * R) * (difficult_factor
+        if difficult)`` of visit ``v``'s ``S0``.  The customer is difficult when its uniform is
+        below ``min(1, difficult_probability + contagion * R)``, ``R`` being ``m``'s rudeness
+        level now; a difficult one adds 1 to ``m``'s level and ``witness_share`` to every
+        other server's of the station."""
+        dep = st.spec.service_dependence
+        level = self.rudeness_now(m, dep.rudeness_window)
+        factor = 1.0 + dep.rudeness_factor * level
+        if self.draws.rude_u.item(v) < min(1.0, dep.difficult_probability + dep.contagion * level):
+            factor = factor * dep.difficult_factor
+            for other in st.servers:
+                raised = 1.0 if other is m else dep.witness_share
+                other.rudeness = self.rudeness_now(other, dep.rudeness_window) + raised
+                other.rudeness_at = self.env.now
+        return factor
+
+    def rudeness_now(self, m: StaffMember, window: float) -> float:
+        """``m``'s rudeness level, faded since it was last raised: ``R exp(-dt / window)``."""
+        return m.rudeness * math.exp(-(self.env.now - m.rudeness_at) / window)
 
     def update_fatigue(self, m: StaffMember, busy: float) -> None:
         """Bring ``m``'s busy fraction up to now; ``busy`` (0 or 1) is what ``m`` was doing

@@ -36,6 +36,8 @@ class StaffMember:
     episode: int = 0             # breakdown / vacation episode counter (draw index)
     fatigue: float = 0.0         # exponentially weighted busy fraction (service_dependence)
     fatigue_at: float = 0.0      # when ``fatigue`` was last brought up to date
+    rudeness: float = 0.0        # rudeness level R met (service_dependence.rudeness_window)
+    rudeness_at: float = 0.0     # when ``rudeness`` was last brought up to date
     on_duty_time: float = 0.0    # time integrals over the statistics window (trace columns)
     busy_time: float = 0.0
     handling_time: float = 0.0

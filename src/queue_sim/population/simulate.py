@@ -127,6 +127,9 @@ def run_population(scenario: Scenario, seed: int, replication: int,
     n0 = pop.customers
     active = np.zeros(n0 + pop.days * slots, bool)
     active[:n0] = True
+    # each customer's daily visit probability, set by the outcome of its last visit
+    visit_probability = np.full(len(active), pop.visit_probability)
+    after_outcome = pop.visit_probability * np.array(pop.visit_timing.factors())
     pending_negative = pending_positive = 0.0
     lag = 1.0 / wom.delay
     series = {c: np.zeros(pop.days) for c in SERIES_COLUMNS}
@@ -136,7 +139,7 @@ def run_population(scenario: Scenario, seed: int, replication: int,
         row = {"day": d, "active": int(active[:known].sum())}
         u_visit = population_uniforms(seed, replication, "population_visit", d, known)
         candidates = np.flatnonzero(active[:known])
-        visitors = candidates[u_visit[candidates] < pop.visit_probability]
+        visitors = candidates[u_visit[candidates] < visit_probability[candidates]]
         # word of mouth reaching prospects today (geometric lag: a share 1/delay a day)
         reach_negative, reach_positive = lag * pending_negative, lag * pending_positive
         pending_negative -= reach_negative
@@ -161,6 +164,7 @@ def run_population(scenario: Scenario, seed: int, replication: int,
         u_keep = population_uniforms(seed, replication, "population_retention", d, n_ids)
         retained = u_keep[day.ids] < values.retention[outcome]
         active[day.ids] = retained
+        visit_probability[day.ids] = after_outcome[outcome]
         u_told = population_uniforms(seed, replication, "population_word_of_mouth", d, n_ids)
         negative, positive = O.people_told(pop, outcome, u_told[day.ids])
         pending_negative += negative.sum()
