@@ -9,11 +9,10 @@ import itertools
 
 import numpy as np
 import pytest
-from scipy import sparse
 from scipy.sparse import linalg as sparse_linalg
 
 from queue_sim import theory as T
-from tests.unit.test_theory import stationary
+from tests.unit.test_theory import generator_matrix, stationary
 
 LAM, MU = 0.5, 1.0  # M/M/1 at rho = 0.5 unless said otherwise
 CAP = 120           # truncation: P(N > 120) is far below the tolerances
@@ -123,17 +122,7 @@ def pinned_stationary(states, transitions):  # noqa: ANN001, ANN201
     """Stationary law with pi[states[0]] pinned to 1, then normalised: the balance equation of
     states[0] is dropped instead of replaced by a dense row of ones, which keeps the sparse LU
     of a 3-D lattice cheap (``stationary`` is the same law for small chains)."""
-    index = {state: i for i, state in enumerate(states)}
-    rows, cols, rates = [], [], []
-    for state in states:
-        for target, rate in transitions(state):
-            if rate > 0 and target in index:
-                rows.append(index[state])
-                cols.append(index[target])
-                rates.append(rate)
-    size = len(states)
-    generator = sparse.coo_matrix((rates, (rows, cols)), shape=(size, size)).tocsr()
-    generator = generator - sparse.diags(np.asarray(generator.sum(axis=1)).ravel())
+    index, generator = generator_matrix(states, transitions)
     balance = generator.T.tocsc()
     rest = sparse_linalg.spsolve(balance[1:, 1:], -balance[1:, 0].toarray().ravel())
     pi = np.concatenate([[1.0], rest])
