@@ -145,3 +145,16 @@ def test_three_class_priorities_against_ctmc(preemptive, formula):
     seconds = [2 * m ** 2 for m in MEANS]
     result = formula(list(RATES), list(MEANS), seconds)
     assert result.mean_sojourns == pytest.approx(_three_class_sojourns(preemptive), rel=1e-6)
+
+
+@pytest.mark.parametrize("servers, load", [(500, 520.0), (2000, 1900.0), (10_000, 9_990.0)])
+def test_erlang_b_and_c_for_large_systems_against_poisson_ratio(servers, load):
+    # B(c, a) = P(X = c) / P(X <= c) for X ~ Poisson(a); scipy evaluates it in log space, so
+    # this checks the recursion where factorial sums overflow
+    from scipy import stats
+
+    blocking = stats.poisson.pmf(servers, load) / stats.poisson.cdf(servers, load)
+    assert T.erlang_b(servers, load) == pytest.approx(blocking, rel=1e-9)
+    if load < servers:
+        waiting = servers * blocking / (servers - load * (1.0 - blocking))
+        assert T.erlang_c(servers, load) == pytest.approx(waiting, rel=1e-9)
