@@ -102,9 +102,12 @@ def _dispatch_plain(md, s):
     the lowest-numbered free server, while both exist."""
     q = md.queue_start[s]
     lists = md.staff_lists
+    lo, hi = md.servers_start[s], md.servers_end[s]
     while md.n_waiting[s] > 0:
+        if md.n_present[s] - md.n_waiting[s] >= hi - lo:
+            return  # as many in service as servers: nobody is free (skip the search)
         m = -1
-        for j in range(md.servers_start[s], md.servers_end[s]):
+        for j in range(lo, hi):
             if md.staff_visit[lists[j]] == IDLE and md.on_duty[lists[j]] != 0:
                 m = lists[j]
                 break
