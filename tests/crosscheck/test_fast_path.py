@@ -23,7 +23,7 @@ from queue_sim.kernels import stream
 from queue_sim.rng import draw
 from queue_sim.trace import Trace
 from tests.crosscheck.test_reference_vs_kernel import (
-    CONFIGS, CONTINUOUS, ROOT, _shortened, assert_same_trace,
+    CONFIGS, ROOT, _shortened, assert_same_trace, draw_class,
 )
 
 kernel_module = importlib.import_module("queue_sim.kernels.simulate")
@@ -124,18 +124,7 @@ def plain_scenarios(draw_):  # noqa: ANN001, ANN201 - hypothesis strategy
                 for name in names}
     classes = {}
     for c in range(draw_(st.integers(1, 2))):
-        cls: dict = {"arrivals": {"kind": "poisson", "rate": draw_(st.floats(0.2, 2.5))},
-                     "priority": draw_(st.integers(0, 2))}
-        if draw_(st.booleans()):
-            cls["route"] = draw_(st.lists(st.sampled_from(names), min_size=1, max_size=3))
-            visited = set(cls["route"])
-        else:
-            transitions = {a: {draw_(st.sampled_from(names)): draw_(st.floats(0.05, 0.5))}
-                           for a in names if draw_(st.booleans())}
-            cls["routing"] = {"start": draw_(st.sampled_from(names)),
-                              "transitions": transitions}
-            visited = set(names)
-        cls["service"] = {s: draw_(CONTINUOUS) for s in sorted(visited)}
+        cls, visited = draw_class(draw_, names)
         if draw_(st.integers(0, 2)) == 0:
             cls["batch"] = {"sizes": [1, draw_(st.integers(2, 3))]}
         if draw_(st.integers(0, 2)) == 0:

@@ -22,8 +22,8 @@ from numba import njit
 
 from queue_sim.kernels import NUMBA_OPTIONS
 from queue_sim.kernels._state import (
-    DONE, ENTRY_SPAN, EV_ARRIVAL, EV_END_SERVICE, IDLE, IN_SERVICE, O_DEFECTED, O_SERVED,
-    P_ARRIVAL, P_END_SERVICE, WAITING, _pop_event, _queue_pop, _queue_push, _schedule,
+    DONE, EV_ARRIVAL, EV_END_SERVICE, IDLE, IN_SERVICE, O_DEFECTED, O_SERVED, P_ARRIVAL,
+    P_END_SERVICE, _advance, _enter_queue, _pop_event, _queue_pop, _queue_push, _schedule,
     _set_calendar,
 )
 
@@ -41,7 +41,7 @@ def _loop_plain(owner, md, n_customers, headroom, drain_at, more):
             return -1
         t, kind, a, _ = _pop_event(md)
         md.now = t
-        _advance_plain(md, t)
+        _advance(md, t)  # at every event, as the general loop
         if kind == EV_END_SERVICE:
             _end_service_plain(md, a)
         else:  # EV_ARRIVAL: the customer arrives, then the next arrival is scheduled
@@ -56,24 +56,6 @@ def _loop_plain(owner, md, n_customers, headroom, drain_at, more):
 
 
 @njit(inline="always", **NUMBA_OPTIONS)
-def _advance_plain(md, now):
-    """_state._advance with nobody away or handling: the same sums in the same order."""
-    lo = max(md.last_time, md.warmup)
-    hi = min(now, md.horizon)
-    if hi > lo:
-        dt = hi - lo
-        for s in range(md.n_stations):
-            md.queue_area[s] += md.n_waiting[s] * dt
-            md.system_area[s] += md.n_present[s] * dt
-        for m in range(md.n_staff):
-            if md.on_duty[m]:
-                md.on_duty_time[m] += dt
-            if md.staff_visit[m] != IDLE:
-                md.busy_time[m] += dt
-    md.last_time = now
-
-
-@njit(inline="always", **NUMBA_OPTIONS)
 def _join_plain(md, v):
     """_customers._join of a first attempt that can neither balk, be lost nor abandon."""
     s = md.station[v]
@@ -82,13 +64,7 @@ def _join_plain(md, v):
     md.first_queued_at[v] = now
     md.queued_at[v] = now
     level = md.class_level[md.class_idx[md.customer_of[v]] * md.n_stations + s]
-    entry = md.next_entry
-    md.next_entry = entry + 1
-    key = (level + 1) * ENTRY_SPAN + entry
-    md.queue_key[v] = key
-    md.visit_state[v] = WAITING
-    md.n_waiting[s] += 1
-    md.n_present[s] += 1
+    key = _enter_queue(md, v, s, level)
     q = md.queue_start[s]
     md.line_of[v] = q
     md.line_waiting[q] += 1

@@ -246,6 +246,20 @@ def _pop_event(md):
 # -- queues (a station's shared line, or one line per server): binary heaps keyed
 # (level, entry), lazy deletion of stale entries (visits gone, or back with a new entry) -----
 @njit(inline="always", **NUMBA_OPTIONS)
+def _enter_queue(md, v, s, level):
+    """ServiceSystem.join's bookkeeping for visit ``v`` queueing at station ``s`` at ``level``:
+    a new entry number, its key, the counts (the caller picks the line and pushes the key)."""
+    entry = md.next_entry
+    md.next_entry = entry + 1
+    key = (level + 1) * ENTRY_SPAN + entry
+    md.queue_key[v] = key
+    md.visit_state[v] = WAITING
+    md.n_waiting[s] += 1
+    md.n_present[s] += 1
+    return key
+
+
+@njit(inline="always", **NUMBA_OPTIONS)
 def _queue_push(md, q, key, v):
     """heapq.heappush(st.lines[q], (level, entry, v)) on queue ``q``'s slice of the heap."""
     base = md.heap_start[q]
