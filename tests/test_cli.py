@@ -279,8 +279,12 @@ def test_usage_errors_exit_2(capsys) -> None:  # noqa: ANN001
 def test_public_api_is_curated_and_light() -> None:
     code = ("import sys, queue_sim; "
             "assert sorted(queue_sim.__all__) == sorted(['load_scenario', 'Scenario', 'simulate', "
-            "'Results', 'read_results', 'Trace', 'ConfigError', 'QueueSimError', '__version__']); "
+            "'Results', 'read_results', 'Trace', 'ConfigError', 'QueueSimError', '__version__', "
+            "'load_sweep', 'Sweep', 'run_sweep', 'SweepResult']); "
+            "assert all(hasattr(queue_sim, name) for name in queue_sim.__all__); "
             "assert queue_sim.simulate.__module__ == 'queue_sim.runner'; "
+            "assert queue_sim.run_sweep.__module__ == 'queue_sim.sweep'; "
+            "assert queue_sim.load_sweep.__module__ == 'queue_sim.config.sweep'; "
             "assert 'numba' not in sys.modules and 'simpy' not in sys.modules, 'heavy import'")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60)

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from matplotlib.image import imread
 
 from queue_sim import cli, stats
 from queue_sim.config.sweep import expand, load_sweep, shrink_for_smoke
@@ -18,7 +21,7 @@ from queue_sim.counterfactual import counterfactual
 from queue_sim.engines import get_engine
 from queue_sim.errors import ConfigError
 from queue_sim.executors import DaskExecutor, ProcessExecutor
-from queue_sim.sweep import SweepFailed, read_replications, run_sweep
+from queue_sim.sweep import SweepFailed, read_replications, replications_dataset, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,6 +70,40 @@ class CountingEngine:
 
 def parquet_bytes(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted((folder / "replications").glob("*.parquet"))}
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the replication rows back
+
+
+def test_points_with_different_metrics_read_as_one_dataset(workdir: Path) -> None:
+    one = {"name": "manager", "home": "till"}
+    path = write_sweep(workdir, grid={"staff.managers": [[one], [one, {**one, "name": "second"}]]})
+    run_sweep(load_sweep(path), "out", progress=False)
+    second = "staff:second:utilization"
+    files = sorted(Path("out/replications").glob("*.parquet"))
+    assert [second in pd.read_parquet(f).columns for f in files].count(True) == 1
+    rows = read_replications("out")
+    table = replications_dataset("out").to_table().to_pandas()
+    for frame in (rows, table):
+        assert len(frame) == 2 * 3 and second in frame.columns
+        lacking = ~frame["staff.managers"].str.contains("second")
+        assert frame.loc[lacking, second].isna().all()
+        assert frame.loc[~lacking, second].notna().all()
+    pd.testing.assert_frame_equal(table.sort_values(["point_id", "replication"])[rows.columns]
+                                  .reset_index(drop=True),
+                                  rows.sort_values(["point_id", "replication"])
+                                  .reset_index(drop=True), check_dtype=False)
+
+
+def test_point_ids_that_look_like_numbers_are_read_back(workdir: Path) -> None:
+    # '228e96698293' and '051915678269' read as numbers unless point ids are read as text
+    path = write_sweep(workdir, grid={"classes.walkin.arrivals.rate": [0.5033, 0.7861]})
+    ids = [p.point_id for p in expand(load_sweep(path))]
+    assert ids == ["228e96698293", "051915678269"]
+    run_sweep(load_sweep(path), "out", progress=False)
+    assert read_replications("out")["point_id"].unique().tolist() == ids
+    assert replications_dataset("out").count_rows() == 2 * 3
 
 
 # ---------------------------------------------------------------------------------------------
@@ -135,6 +172,8 @@ def test_paired_differences(serial_run: tuple[Path, Path]) -> None:
 def test_processes_and_dask_are_bit_identical(serial_run: tuple[Path, Path]) -> None:
     path, serial = serial_run
     sweep = load_sweep(path)
+    # the compiled kernel (the default engine) is what runs on every executor here
+    assert json.loads((serial / "manifest.json").read_text())["engine"] == "numba"
     with ProcessExecutor(2) as executor:
         run_sweep(sweep, serial.parent / "processes", executor=executor, progress=False)
     from distributed import LocalCluster
@@ -151,6 +190,16 @@ def test_processes_and_dask_are_bit_identical(serial_run: tuple[Path, Path]) -> 
                                       read_replications(serial), check_exact=True)
         for name in ("summary.csv", "differences.csv"):
             assert (serial.parent / other / name).read_bytes() == (serial / name).read_bytes()
+
+
+def test_reference_engine_gives_the_same_sweep(serial_run: tuple[Path, Path]) -> None:
+    path, numba_run = serial_run
+    run_sweep(load_sweep(path), numba_run.parent / "simpy", engine="simpy", progress=False)
+    simpy_run = numba_run.parent / "simpy"
+    assert json.loads((simpy_run / "manifest.json").read_text())["engine"] == "simpy"
+    assert parquet_bytes(simpy_run) == parquet_bytes(numba_run)
+    for name in ("summary.csv", "differences.csv"):
+        assert (simpy_run / name).read_bytes() == (numba_run / name).read_bytes()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -188,6 +237,32 @@ def test_interrupted_sweep_keeps_finished_points(workdir: Path) -> None:
     assert engine.calls == 2 * 3
     reference = workdir / "reference"
     run_sweep(sweep, reference, progress=False)
+    assert parquet_bytes(workdir / "out") == parquet_bytes(reference)
+
+
+class CrashingEngine:
+    """The reference engine, but the worker process dies on points with 2 servers."""
+
+    def __call__(self, scenario, draws):  # noqa: ANN001, ANN204
+        if scenario.stations["till"].servers == 2:
+            os._exit(3)
+        return get_engine("simpy")(scenario, draws)
+
+
+def test_worker_crash_loses_nothing_finished(workdir: Path) -> None:
+    sweep = load_sweep(write_sweep(workdir))
+    with ProcessExecutor(2) as executor, pytest.raises(BrokenProcessPool):
+        run_sweep(sweep, "out", executor=executor, progress=False, engine=CrashingEngine())
+    manifest = json.loads(Path("out/manifest.json").read_text())
+    assert manifest["status"] == "aborted" and "BrokenProcessPool" in manifest["error"]
+    assert not list(Path("out").rglob(".*tmp-*"))
+    kept = parquet_bytes(workdir / "out")
+    assert manifest["n_finished"] == len(kept) <= 2   # only points with 1 server can finish
+    engine = CountingEngine()
+    result = run_sweep(sweep, "out", progress=False, engine=engine, resume=True)
+    assert result.n_skipped == len(kept) and engine.calls == 3 * (4 - len(kept))
+    reference = workdir / "reference"
+    run_sweep(sweep, reference, progress=False, engine="simpy")
     assert parquet_bytes(workdir / "out") == parquet_bytes(reference)
 
 
@@ -239,6 +314,33 @@ def test_fail_fast_stops_at_the_first_failure(workdir: Path) -> None:
     assert cli.main(["sweep", str(path), "--out", "out2", "--workers", "1"]) == 1
     assert cli.main(["sweep", str(path), "--out", "out3", "--workers", "1",
                      "--fail-fast"]) == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Progress
+
+
+def test_progress_plain_lines_when_not_a_terminal(workdir: Path,
+                                                  capsys: pytest.CaptureFixture) -> None:
+    sweep = load_sweep(write_sweep(workdir))
+    run_sweep(sweep, "out", progress=False, progress_interval=0.0, engine="simpy")
+    lines = capsys.readouterr().err.strip().splitlines()
+    status = re.compile(r"\[sweep\] (\d)/4 points, (\d+) replications, [\d.]+ reps/s, "
+                        r"elapsed \d+:\d\d:\d\d, ETA (\d+:\d\d:\d\d|\?)$")
+    matches = [status.match(line) for line in lines]
+    assert lines and all(matches), lines
+    assert matches[-1].group(1, 2) == ("4", "12")
+    assert any(m.group(3) != "?" for m in matches[:-1])   # an ETA while points are left
+    run_sweep(sweep, "out", progress=False, engine="simpy")
+    assert "4 point(s) already finished; skipping them" in capsys.readouterr().err
+
+
+def test_progress_bar_on_a_terminal(workdir: Path, capsys: pytest.CaptureFixture) -> None:
+    run_sweep(load_sweep(write_sweep(workdir)), "out", progress=True, engine="simpy")
+    bar = capsys.readouterr().err.replace("\r", "\n").strip().splitlines()[-1]
+    # points done of all, elapsed<time left (ETA), points and replications per second
+    shape = r"sweep: 100%.*\| 4/4 \[\d\d:\d\d<00:00, .*point/s, [\d.]+ reps/s\]"
+    assert re.search(shape, bar), bar
 
 
 # ---------------------------------------------------------------------------------------------
@@ -319,6 +421,18 @@ def test_cli_bad_sweep_exits_2_and_writes_nothing(workdir: Path, parts: dict,
     assert f"error: {path}: " in capsys.readouterr().err
 
 
+def test_cli_sweep_with_an_invalid_base_exits_2_and_writes_nothing(
+        workdir: Path, capsys: pytest.CaptureFixture) -> None:
+    (workdir / "bad.yaml").write_text(yaml.safe_dump({**BASE, "stations": {"till": {
+        "servers": -1}}}))
+    path = write_sweep(workdir, base="bad.yaml")
+    assert cli.main(["sweep", str(path), "--out", "out"]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {path}: base must be a valid scenario file" in err
+    assert "stations.till.servers must be >= 0 (got -1)" in err
+    assert not Path("out").exists() and not Path("results").exists()
+
+
 def test_cli_sweep_with_an_engine_that_is_not_installed_exits_2(
         workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
     from queue_sim import engines
@@ -379,6 +493,7 @@ def test_plot_functions_draw_what_they_save(serial_run: tuple[Path, Path], tmp_p
         plot_metric_vs_factor,
         plot_queue_length,
         plot_wait_ecdf,
+        save_figure,
     )
 
     out = serial_run[1]
@@ -397,10 +512,57 @@ def test_plot_functions_draw_what_they_save(serial_run: tuple[Path, Path], tmp_p
     queue = drawn_data(plot_queue_length(out, replication=0))
     lengths = queue.loc[queue["series"] == "queue_length", "queue_length"]
     assert lengths.min() >= 0 and lengths.iloc[0] == 0
+    for point in expand(load_sweep(serial_run[0])):   # the title owns up to what is not drawn
+        visits = pd.read_parquet(out / "points" / point.point_id / "customers.parquet")
+        returns = int(visits.loc[visits["replication"] == 0, "n_preemptions"].sum())
+        title = plot_queue_length(out, point=point.point_id, replication=0).get_title()
+        assert (f"not drawn: {returns} return(s)" in title.replace("\n", " ")) == (returns > 0)
+        if point.factors["recovery.policy"] == "drop_everything":
+            assert returns > 0   # the manager leaves the counter for each complaint
+    ax = plot_differences(out)
+    png = save_figure(ax, tmp_path / "differences", ["png"])[0]
+    height, width = imread(png).shape[:2]   # the style's 150 dpi and tight box, label included
+    box = ax.figure.get_tightbbox(ax.figure.canvas.get_renderer())
+    assert ax.xaxis.label.get_window_extent().x1 / ax.figure.dpi <= box.x1
+    assert box.width * 150 <= width <= (box.width + 0.3) * 150
+    assert box.height * 150 <= height <= (box.height + 0.3) * 150
     files = draw_standard_figures(out, tmp_path / "figures")
     names = {f.name for f in files}
     assert {"wait_ecdf.png", "wait_ecdf.svg", "wait_ecdf.csv", "queue_length.png"} <= names
     assert all(f.stat().st_size > 0 for f in files)
+
+
+def test_paired_differences_of_a_sampled_sweep_have_short_labels(workdir: Path) -> None:
+    from queue_sim.plots import drawn_data, plot_differences
+
+    path = write_sweep(workdir, grid={"recovery.policy": ["drop_everything", "dedicated"]},
+                       sample={"n": 3, "ranges": {"classes.walkin.arrivals.rate": [0.3, 0.9]}},
+                       baseline={"recovery.policy": "drop_everything"})
+    run_sweep(load_sweep(path), "out", progress=False)
+    drawn = drawn_data(plot_differences("out"))
+    assert len(drawn) == 3
+    for label, rate in zip(drawn["label"], drawn["classes.walkin.arrivals.rate"]):
+        assert label == f"policy=dedicated, rate={rate:.4g}" and len(label) < 35
+
+
+def test_grid_with_a_sampled_factor_draws_no_mixed_heatmap(workdir: Path) -> None:
+    from queue_sim.plots import draw_standard_figures, drawn_data, plot_heatmap
+    from queue_sim.plots import plot_metric_vs_factor
+
+    path = write_sweep(workdir, sample={"n": 2, "ranges": {
+        "classes.walkin.arrivals.rate": [0.3, 0.9]}}, run={"replications": 2})
+    run_sweep(load_sweep(path), "out", progress=False)
+    with pytest.raises(ValueError, match="several points per cell while "
+                                         "classes.walkin.arrivals.rate vary"):
+        plot_heatmap("out")
+    names = {f.name for f in draw_standard_figures("out", formats=["png"])}
+    assert not any(name.startswith("heatmap") for name in names)
+    ax = plot_metric_vs_factor("out", x="stations.till.servers", by="recovery.policy")
+    assert "varying: classes.walkin.arrivals.rate" in ax.get_title().replace("\n", " ")
+    assert len(drawn_data(ax)) == 2 * 2 * 2   # both sampled rates of every grid point
+    assert ax.get_xlabel() == "stations.till.servers"   # a count: no unit
+    ax = plot_metric_vs_factor("out", x="classes.walkin.arrivals.rate")
+    assert ax.get_xlabel() == "classes.walkin.arrivals.rate (per minute)"
 
 
 def test_plot_single_run_folder(tmp_path: Path) -> None:
@@ -421,3 +583,16 @@ def test_plot_single_run_folder(tmp_path: Path) -> None:
     episodes = drawn[drawn["series"] == "complaint_handling"]
     assert (episodes["end"] >= episodes["time"]).all()
     assert os.path.getsize(folder / "figures" / "queue_length.svg") > 0
+
+
+def test_factor_labels_carry_the_unit_of_their_field(serial_run: tuple[Path, Path]) -> None:
+    from queue_sim.plots.base import factor_label, open_results
+
+    res = open_results(serial_run[1])
+    assert factor_label(res, "classes.walkin.service.till.mean") == \
+        "classes.walkin.service.till.mean (minutes)"
+    assert factor_label(res, "classes.walkin.arrivals.rate") == \
+        "classes.walkin.arrivals.rate (per minute)"
+    assert factor_label(res, "classes.walkin.complaints.probability") == \
+        "classes.walkin.complaints.probability"
+    assert factor_label(res, "no.such.key") == "no.such.key"

@@ -455,6 +455,14 @@ def metric_column(key: Key) -> str:
     return METRIC_SEP.join(key)
 
 
+def read_tidy_csv(path) -> pd.DataFrame:
+    """A tidy table written by queue_sim (``summary.csv``, ``differences.csv``), with names and
+    point ids kept as text (ids are hex digits: '0123..' or '12e45..' must not become numbers)."""
+    return pd.read_csv(path, keep_default_na=False, na_values=["", "NaN", "nan"],
+                       dtype={"scope": str, "name": str, "metric": str, "point_id": str,
+                              "baseline_point_id": str})
+
+
 def parse_metric_column(column: str) -> Key | None:
     """Inverse of ``metric_column``; None for other columns (``replication``, factors ...).
 

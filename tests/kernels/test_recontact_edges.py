@@ -11,7 +11,7 @@ from queue_sim.rng import draw, retrial_draws
 from tests.crosscheck.test_reference_vs_kernel import assert_same_trace
 
 kernel_module = importlib.import_module("queue_sim.kernels.simulate")
-counter_module = importlib.import_module("queue_sim.model.counter")
+readers_module = importlib.import_module("queue_sim.model.draw_readers")
 
 RETRIAL_QUEUE = {
     "run": {"horizon": 200},
@@ -34,7 +34,7 @@ def test_rerun_with_more_retry_draws(monkeypatch):
         return real(scenario, draws, inputs, n_episodes, n_retries)
 
     monkeypatch.setattr(kernel_module, "initial_retries", lambda scenario: 1)
-    monkeypatch.setattr(counter_module, "initial_retries", lambda scenario: 1)
+    monkeypatch.setattr(readers_module, "initial_retries", lambda scenario: 1)
     monkeypatch.setattr(kernel_module, "run_kernel", spy)
     kernel = kernels.simulate(scenario, draws)
     assert_same_trace(model.simulate(scenario, draws), kernel)

@@ -6,10 +6,11 @@ episode values and packs the trace; ``_loop._run`` is the main loop (event calen
 ``(time, priority, sequence)`` order); ``_service.py`` (servers, queues, dispatching),
 ``_customers.py`` (joining, balking, abandoning, retrying, leaving), ``_staffing.py`` (shifts,
 breakdowns, vacations), ``_complaints.py`` (complaint queue, managers, acknowledgements) and
-``_handlers.py`` (what a staff member does once free) mirror ``model/counter.py`` and
-``model/policies.py`` method by method, statement order included (it fixes the sequence numbers);
-``_plain.py`` is the fast path, the main loop of a plain scenario (only arrivals and ends of
-service), chosen by ``simulate.is_plain``;
+``_handlers.py`` (what a staff member does once free) mirror ``model/counter.py`` (with its
+mixins ``model/complaints.py`` and ``model/staffing.py``) and ``model/policies.py`` method by
+method, statement order included (it fixes the sequence numbers); ``_plain.py`` is the fast
+path, the main loop of a plain scenario (only arrivals and ends of service), chosen by
+``simulate.is_plain``;
 ``_state.py`` holds the codes, the state layout, the calendar and the station queues (binary
 heaps in preallocated arrays, lazy deletion); ``_record.py`` the two numba types that make the
 state cheap to pass.  Imports config, rng, trace, model.staff and model.simulate.drain_limit;

@@ -1,6 +1,7 @@
 """The event handlers that free a staff member, and what the staff member does next: the end of a
 service, of a handling, of an announcement, of a repair or of a vacation
-(``ServiceSystem.staff_free`` and its callers in ``model/counter.py``).
+(``ServiceSystem.staff_free`` and its callers in ``model/counter.py``, with its mixins
+``model/complaints.py`` and ``model/staffing.py``).
 
 Each function names the method it mirrors; the statements are in the same order, because the
 order in which events are scheduled inside a handler is what fixes their sequence numbers (the

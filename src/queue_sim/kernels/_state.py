@@ -30,7 +30,7 @@ O_LOST = int(Outcome.LOST)
 O_DEFECTED = int(Outcome.DEFECTED)
 
 IDLE = -1
-# visit states (model.counter): PLANNED, WAITING, IN_SERVICE, DONE, GONE, COMPLAINT
+# visit states (model.station): PLANNED, WAITING, IN_SERVICE, DONE, GONE, COMPLAINT
 PLANNED, WAITING, IN_SERVICE, DONE, GONE, COMPLAINT = range(6)
 
 # event kinds: which handler a calendar entry calls

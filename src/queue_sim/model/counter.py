@@ -3,9 +3,11 @@
 Every state change happens inside the callback of one prioritised SimPy event (``Tick``), so
 simultaneous events follow the rule written in ``queue_sim.trace``; the Numba kernel repeats
 each method here branch for branch.  Customers are integers indexing the ``Draws`` plan; a
-customer's visit ``v`` is one row of the plan and of the ``Trace``.
+customer's visit ``v`` is one row of the plan and of the ``Trace``.  This module holds the event
+calendar, the customers and their service; complaints (``complaints.py``) and staffing
+(``staffing.py``) are mixed into ``ServiceSystem``.
 
-Imports config, rng, trace and model.staff; never runner, results or plots.
+Imports config, rng, trace and the model's modules; never runner, results or plots.
 """
 
 from __future__ import annotations
@@ -21,16 +23,17 @@ from simpy.events import Event
 
 from queue_sim.config import schema
 from queue_sim.model import policies
+from queue_sim.model.complaints import ComplaintHandling
+from queue_sim.model.draw_readers import EpisodeDraws, Retries
 from queue_sim.model.staff import IDLE, StaffMember, build_roster
-from queue_sim.rng import Draws, RetrialDraws, initial_retries, retrial_draws
+from queue_sim.model.staffing import Staffing
+from queue_sim.model.station import DONE, GONE, IN_SERVICE, PLANNED, WAITING, Station
+from queue_sim.rng import Draws
 from queue_sim.trace import Outcome, Priority, Trace
 
 # Tick priorities sit above SimPy's own URGENT/NORMAL (0/1), so the stop condition, which is a
 # NORMAL event, is seen before any tick at the same time.
 PRIORITY_BASE = 10
-
-# Visit states
-PLANNED, WAITING, IN_SERVICE, DONE, GONE, COMPLAINT = range(6)
 
 
 class Tick(Event):
@@ -43,76 +46,7 @@ class Tick(Event):
         env.schedule(self, PRIORITY_BASE + int(priority), delay)
 
 
-class EpisodeDraws:
-    """Per-server episode uniforms (breakdowns, repairs, vacations), read block by block."""
-
-    def __init__(self, draws: Draws):
-        self._draws, self._cache = draws, {}
-
-    def __call__(self, stream: str, station: int, server: int, k: int) -> float:
-        key = (stream, station, server)
-        values = self._cache.get(key)
-        if values is None or k >= len(values):
-            n = max(1024, 2 * (k + 1))
-            values = self._cache[key] = self._draws.staff_stream(stream, station, server, n)
-        return float(values[k])
-
-
-class Retries:
-    """Pre-drawn retry numbers (``rng.retrial_draws``), drawn again twice as long when a visit
-    needs more retries than drawn (the longer draw starts with the same numbers)."""
-
-    def __init__(self, scenario: schema.Scenario, draws: Draws):
-        self._scenario, self._draws = scenario, draws
-        self._table: RetrialDraws | None = None
-        self._n = max(initial_retries(scenario), 1)
-
-    def __call__(self, v: int, a: int) -> tuple[float, float, float, float]:
-        """(retry uniform, delay, next patience, next balking uniform) after attempt ``a``."""
-        if self._table is None or a >= self._table.n_retries:
-            while a >= self._n:
-                self._n *= 2
-            self._table = retrial_draws(self._scenario, self._draws, self._n)
-        t, r = self._table, self._table.row[v]
-        return (float(t.retry_u[r, a]), float(t.delay[r, a]), float(t.patience[r, a]),
-                float(t.balk_u[r, a]))
-
-
-class Station:
-    """A counter's queue (or one line per server) and the staff who serve from it."""
-
-    def __init__(self, idx: int, spec: schema.Station, staff: list[StaffMember]):
-        self.idx, self.spec = idx, spec
-        self.servers = [m for m in staff if m.station == idx and m.serves]
-        self.clerks = [m for m in self.servers if not m.is_manager]
-        self.separate = spec.lines is not None
-        n_lines = len(self.servers) if self.separate else 1
-        # heaps of (level, entry, visit): the shared queue, or line q of server servers[q]
-        self.lines: list[list[tuple[int, int, int]]] = [[] for _ in range(n_lines)]
-        self.line_waiting = [0] * n_lines
-        self.n_waiting = 0
-        self.n_present = 0
-
-    def line_length(self, q: int) -> int:
-        """Customers in line ``q``: waiting, plus one if its server is serving."""
-        return self.line_waiting[q] + (self.servers[q].visit != IDLE)
-
-    def free_server(self) -> StaffMember | None:
-        """The lowest-numbered server who can take a customer now."""
-        for m in self.servers:
-            if m.is_free():
-                return m
-        return None
-
-    def announcer(self) -> StaffMember | None:
-        """The clerk who acknowledges the queue: the lowest-numbered one on duty and present."""
-        for m in self.clerks:
-            if m.on_duty and not m.away:
-                return m
-        return None
-
-
-class ServiceSystem:
+class ServiceSystem(ComplaintHandling, Staffing):
     """Stations, staff and customers of one replication, and everything that happens to them."""
 
     def __init__(self, env: simpy.Environment, scenario: schema.Scenario, draws: Draws):
@@ -499,139 +433,3 @@ class ServiceSystem:
         if st.spec.vacations is not None and st.n_waiting == 0:
             return self.start_vacation(m)
         self.dispatch(st.idx)
-
-    # -- complaints --------------------------------------------------------------------------
-    def complain(self, v: int) -> None:
-        """The order of visit ``v`` went wrong."""
-        self.trace.complained[v] = True
-        if self.policy == "remake_only":
-            return self.next_visit_or_leave(v)
-        self.state[v] = COMPLAINT
-        self.complaints.append(v)
-        policies.assign_complaints(self)
-
-    def start_handling(self, m: StaffMember, c: int) -> None:
-        t = self.trace
-        m.handling = c
-        now = self.env.now
-        t.handling_started_at[c] = now
-        t.handler[c] = m.idx
-        duration = self.draws.handling_time[c]
-        ack = self.acknowledge
-        if ack is not None:
-            st = self.stations[self.draws.station[c]]
-            waiting = [w for line in st.lines for _, e, w in line
-                       if self.state[w] == WAITING and e == self.entry[w]]
-            clerk = st.announcer() if ack.by == "clerk" else m
-            if waiting and clerk is not None:
-                cost = ack.per_announcement + ack.per_customer * len(waiting)
-                if clerk is m:
-                    duration += cost
-                else:
-                    self.announce(clerk, cost)
-                for w in waiting:
-                    i = self.customer_of[w]
-                    if math.isnan(t.acknowledged_at[i]):
-                        t.acknowledged_at[i] = now
-        self.at(duration, Priority.END_HANDLING, self.end_handling, m)
-
-    def announce(self, m: StaffMember, duration: float) -> None:
-        """Clerk ``m`` stops for an announcement; a customer in service waits meanwhile."""
-        m.away = True
-        if m.visit != IDLE:
-            self.end_segment(m)
-            m.token += 1
-        self.at(duration, Priority.STAFF, self.announced, m)
-
-    def announced(self, m: StaffMember) -> None:
-        m.away = False
-        if m.visit != IDLE:
-            self.begin_segment(m)
-        else:
-            self.staff_free(m)
-
-    def end_handling(self, m: StaffMember) -> None:
-        c, m.handling = m.handling, IDLE
-        self.trace.handling_ended_at[c] = self.env.now
-        self.state[c] = DONE
-        self.next_visit_or_leave(c)
-        self.staff_free(m)
-
-    # -- staffing: shifts, breakdowns, vacations ---------------------------------------------
-    def set_clerks(self, s: int, n: int) -> None:
-        """A shift change: from now on ``n`` clerks of station ``s`` are on duty."""
-        st = self.stations[s]
-        active = [m for m in st.clerks if m.on_duty and not m.leaving]
-        if n > len(active):
-            need = n - len(active)
-            for m in st.clerks:
-                if need and m.on_duty and m.leaving:
-                    m.leaving, need = False, need - 1
-            for m in st.clerks:
-                if need and not m.on_duty:
-                    m.on_duty, need = True, need - 1
-        else:
-            for m in reversed(active[n:]):
-                if m.visit == IDLE:
-                    m.on_duty = False
-                elif st.spec.on_shift_end == "hand_back":
-                    self.hand_back(m)
-                    m.on_duty = False
-                else:
-                    m.leaving = True
-        self.dispatch(s)
-
-    def uptime(self, m: StaffMember) -> float:
-        rate = self.stations[m.station].spec.breakdowns.rate
-        return -math.log1p(-self.episode("uptime", m.station, m.idx, m.episode)) / rate
-
-    def start_breakdowns(self, m: StaffMember) -> None:
-        if self.stations[m.station].spec.breakdowns.clock == "always":
-            self.at(self.uptime(m), Priority.STAFF, self.break_down, m, m.fail_token)
-        else:
-            m.time_to_failure = self.uptime(m)
-
-    def break_down(self, m: StaffMember, token: int) -> None:
-        """A server fails (or is pulled away); its customer waits or is handed back."""
-        if token != m.fail_token:
-            return
-        spec = self.stations[m.station].spec.breakdowns
-        m.away = True
-        if m.visit != IDLE:
-            self.end_segment(m)
-            m.token += 1
-            if spec.in_service == "hand_back":
-                self.hand_back(m)
-                self.dispatch(m.station)
-        repair = float(spec.repair.quantile(
-            np.array([self.episode("repair", m.station, m.idx, m.episode)]))[0])
-        self.at(repair, Priority.STAFF, self.repaired, m)
-
-    def repaired(self, m: StaffMember) -> None:
-        m.away = False
-        m.episode += 1
-        self.start_breakdowns(m)
-        if m.visit != IDLE:
-            self.begin_segment(m)
-        else:
-            self.staff_free(m)
-
-    def start_vacation(self, m: StaffMember) -> None:
-        spec = self.stations[m.station].spec.vacations
-        m.away = True
-        length = float(spec.duration.quantile(
-            np.array([self.episode("vacation", m.station, m.idx, m.episode)]))[0])
-        m.episode += 1
-        self.at(length, Priority.STAFF, self.vacation_over, m)
-
-    def vacation_over(self, m: StaffMember) -> None:
-        m.away = False
-        if m.is_manager and self.complaints:  # a waiting complaint comes before customers
-            policies.assign_complaints(self)
-            if m.handling != IDLE:
-                return
-        st = self.stations[m.station]
-        if st.n_waiting > 0:
-            self.dispatch(st.idx)
-        elif st.spec.vacations.mode == "multiple" and m.on_duty:
-            self.start_vacation(m)

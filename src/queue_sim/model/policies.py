@@ -7,7 +7,7 @@
 * ``queue``: complaints wait, ahead of ordinary customers, for the first manager to be free.
   With one manager this coincides with ``finish_current``.
 * ``dedicated``: like ``queue``, but managers never serve at the counter.
-* ``remake_only``: no manager time at all (handled in ``counter.complain``).
+* ``remake_only``: no manager time at all (handled in ``complaints.complain``).
 
 Managers are tried in the order of ``staff.managers``.  Imports nothing but typing helpers.
 """

@@ -1,7 +1,8 @@
 """What every figure shares: reading a results folder, metric labels, the style, axes, saving
 a figure with the table of what it draws, and choosing which factors to show.
 
-Imports stats (for metric names) only; never the engines or runner.
+Imports stats (for metric names) and the config schema (for the units of factors); never the
+engines or runner.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from queue_sim.stats import parse_metric_column
+from queue_sim.stats import parse_metric_column, read_tidy_csv
 
 STYLE = Path(__file__).with_name("queue_sim.mplstyle")
 DEFAULT_METRIC = "system:all:mean_wait"
@@ -107,7 +108,7 @@ class ResultsFolder:
         """``differences.csv`` of a sweep with a baseline, else None."""
         path = self.path / "differences.csv"
         if self._differences is None and path.exists():
-            self._differences = _read_tidy(path)
+            self._differences = read_tidy_csv(path)
         return self._differences
 
     def levels(self, factor: str) -> list[Any]:
@@ -147,13 +148,7 @@ def open_results(results: str | Path | ResultsFolder) -> ResultsFolder:
         if not (path / name).exists():
             raise FileNotFoundError(f"{path} is not a results folder: {name} is missing")
     manifest = json.loads((path / "manifest.json").read_text())
-    return ResultsFolder(path, manifest, _read_tidy(path / "summary.csv"))
-
-
-def _read_tidy(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, keep_default_na=False, na_values=["", "NaN", "nan"],
-                       dtype={"scope": str, "name": str, "metric": str, "point_id": str,
-                              "baseline_point_id": str})
+    return ResultsFolder(path, manifest, read_tidy_csv(path / "summary.csv"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -170,6 +165,31 @@ def metric_label(metric: str, time_unit: str = "minute") -> str:
     units = {"time": _plural(time_unit), "rate": f"per {time_unit}"}.get(unit, unit)
     where = "" if scope in ("system", "") else f" [{name}]"
     return f"{text}{where} ({units})" if units else f"{text}{where}"
+
+
+def factor_label(res: ResultsFolder, factor: str) -> str:
+    """Axis label of a factor: its dotted key, with the unit its scenario field is in, e.g.
+    ``"classes.walkin.arrivals.rate (per minute)"``; counts and probabilities stay bare."""
+    text = _field_description(res.manifest.get("scenario") or {}, factor)
+    if "per time_unit" in text:
+        return f"{factor} (per {res.time_unit})"
+    if "in time_unit" in text or "(time_unit)" in text:
+        return f"{factor} ({_plural(res.time_unit)})"
+    return factor
+
+
+def _field_description(scenario: dict[str, Any], factor: str) -> str:
+    """The schema description of the field a dotted key names in this scenario, or ''."""
+    from queue_sim.config.load import _model_at
+    from queue_sim.config.schema import Scenario
+
+    *parent, name = factor.split(".")
+    try:
+        model = _model_at(Scenario, parent, scenario) if parent else Scenario
+    except Exception:  # noqa: BLE001 - a label is a nicety; an odd key keeps its bare name
+        return ""
+    field = model.model_fields.get(name) if model is not None else None
+    return (field.description or "") if field is not None else ""
 
 
 def _plural(unit: str) -> str:
@@ -205,8 +225,13 @@ def _attach(ax: Axes, table: pd.DataFrame) -> None:
 
 def save_figure(ax: Axes, stem: str | Path, formats: Sequence[str] = ("png", "svg")
                 ) -> list[Path]:
-    """Write the figure of ``ax`` as ``<stem>.<format>`` plus ``<stem>.csv`` of what was drawn."""
-    return save_with_data(ax.figure, drawn_data(ax), stem, formats)
+    """Write the figure of ``ax`` as ``<stem>.<format>`` plus ``<stem>.csv`` of what was drawn.
+
+    Saved under the bundled style too: its ``savefig`` settings (150 dpi, a tight bounding
+    box, so a label wider than its axes is not cut off) apply only while saving.
+    """
+    with mpl_style.context(str(STYLE)):
+        return save_with_data(ax.figure, drawn_data(ax), stem, formats)
 
 
 def save_with_data(fig: Figure, data: pd.DataFrame, stem: str | Path,

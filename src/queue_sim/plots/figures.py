@@ -31,6 +31,7 @@ from queue_sim.plots.base import (
     _select,
     _styled,
     _title,
+    factor_label,
     is_continuous,
     metric_label,
     open_results,
@@ -101,11 +102,11 @@ def plot_metric_vs_factor(results: str | Path | ResultsFolder, *, metric: str = 
         ax.set_xticks(range(len(x_levels)), [str(v) for v in x_levels])
     elif not is_continuous(res, x):
         ax.set_xticks(sorted(x_levels), [f"{v:g}" for v in sorted(x_levels)])
-    ax.set_xlabel(x)
+    ax.set_xlabel(factor_label(res, x))
     ax.set_ylabel(metric_label(metric, res.time_unit))
     if by:
         ax.legend()
-    title = _fixed_title(fixed)
+    title = _held_title(res, shown, fixed)
     _title(ax, ("95% CI; " + title) if title else "95% CI")
     table = pd.concat(drawn, ignore_index=True) if drawn else pd.DataFrame()
     for factor, value in fixed.items():
@@ -131,6 +132,11 @@ def plot_heatmap(results: str | Path | ResultsFolder, *, metric: str = DEFAULT_M
     if y is None:
         raise ValueError(f"{res.path} needs two factors with several levels for a heatmap")
     rows, fixed = _select(res, res.summary, metric, [x, y], where)
+    if rows.duplicated([x, y]).any():
+        varying = [f for f in res.factors if f not in (x, y) and f not in fixed]
+        raise ValueError(f"{res.path}: a heatmap of {x} and {y} has several points per cell "
+                         f"while {', '.join(varying)} vary; draw them against a factor "
+                         f"(plot_metric_vs_factor)")
     ax = _axes(ax)
     xs, ys = res.levels(x), res.levels(y)
     if _is_numeric(xs):
@@ -150,11 +156,11 @@ def plot_heatmap(results: str | Path | ResultsFolder, *, metric: str = DEFAULT_M
                         color="white" if grid[i, j] < middle else "black")
     ax.set_xticks(range(len(xs)), [str(v) for v in xs])
     ax.set_yticks(range(len(ys)), [str(v) for v in ys])
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
+    ax.set_xlabel(factor_label(res, x))
+    ax.set_ylabel(factor_label(res, y))
     ax.grid(False)
     ax.figure.colorbar(image, ax=ax, label=metric_label(metric, res.time_unit))
-    _title(ax, _fixed_title(fixed) or "mean over replications")
+    _title(ax, _held_title(res, [x, y], fixed) or "mean over replications")
     table = rows[[y, x, "mean", "ci_low", "ci_high", "reps"]].copy()
     for factor, value in fixed.items():
         table[factor] = value
@@ -204,12 +210,30 @@ def plot_differences(results: str | Path | ResultsFolder, *, metric: str = DEFAU
     return ax
 
 
+def _held_title(res: ResultsFolder, shown: Sequence[str], fixed: dict[str, Any]) -> str:
+    """The factors held (at their levels) and those left varying among the points drawn."""
+    varying = [f for f in res.factors if f not in shown and f not in fixed
+               and len(res.levels(f)) > 1]
+    parts = [_fixed_title(fixed)] if fixed else []
+    if varying:
+        parts.append("varying: " + ", ".join(varying))
+    return "; ".join(parts)
+
+
 def _point_labels(res: ResultsFolder, rows: pd.DataFrame) -> list[str]:
     shown = [f for f in res.factors if len(res.levels(f)) > 1] or res.factors
     short = {f: f.rsplit(".", 1)[-1] for f in shown}
     if len(set(short.values())) < len(short):
         short = {f: f for f in shown}
-    return [", ".join(f"{short[f]}={row[f]}" for f in shown) for _, row in rows.iterrows()]
+    return [", ".join(f"{short[f]}={_short_value(row[f])}" for f in shown)
+            for _, row in rows.iterrows()]
+
+
+def _short_value(value: Any) -> str:
+    """A factor value for a label: sampled floats to 4 significant digits, not 17."""
+    if isinstance(value, (float, np.floating)) and not float(value).is_integer():
+        return f"{value:.4g}"
+    return str(value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -286,6 +310,9 @@ def plot_queue_length(results: str | Path | ResultsFolder, *, point: str | None 
     Reconstructed from ``customers.parquet`` visit rows (see ``queue_length_steps``); complaint
     episodes are ``[handling_started_at, handling_ended_at)`` of complained visits.
     ``station`` limits both to one station; default all.  ``kwargs`` go to ``Axes.step``.
+    The records hold when a visit first started service, not when a customer handed back
+    (``drop_everything``, preemption, a shift end or breakdown) rejoined the queue and left it
+    again, so those returns are not in the curve; the title says how many there were.
     """
     res = open_results(results)
     pid, visits = res.customers(point)
@@ -306,7 +333,10 @@ def plot_queue_length(results: str | Path | ResultsFolder, *, point: str | None 
     ax.set_ylabel("customers waiting" + (f" at {station}" if station else ""))
     ax.set_ylim(bottom=0)
     ax.legend(loc="upper left")
-    _title(ax, _source_title(res, pid, replication))
+    n_returns = int(rows["n_preemptions"].sum()) if "n_preemptions" in rows else 0
+    missing = (f"; not drawn: {n_returns} return(s) to the queue after a hand-back (times not "
+               f"recorded)") if n_returns else ""
+    _title(ax, _source_title(res, pid, replication) + missing)
     table = pd.concat([
         pd.DataFrame({"series": "queue_length", "time": times, "queue_length": lengths,
                       "end": np.nan}),
@@ -341,7 +371,8 @@ def draw_standard_figures(results_dir: str | Path, out: str | Path | None = None
     """Draw every standard figure that applies to a results folder.
 
     Sweeps: each of ``STANDARD_METRICS`` present (and not all zero or NaN) against a factor,
-    a heatmap of the first over two discrete factors, paired differences when there is a
+    a heatmap of the first over two discrete factors (unless a sampled or many-valued factor
+    varies, which would put several points in a cell), paired differences when there is a
     baseline.  Any folder with ``customers.parquet``: wait ECDF per class and queue length
     over time.
 
@@ -375,7 +406,9 @@ def draw_standard_figures(results_dir: str | Path, out: str | Path | None = None
                  metric=metric, x=x)
         discrete = [f for f in res.factors if not is_continuous(res, f)
                     and len(res.levels(f)) > 1]
-        if len(discrete) >= 2 and metrics:
+        # a factor drawn as continuous is never held: its points would share heatmap cells
+        scattered = any(is_continuous(res, f) and len(res.levels(f)) > 1 for f in res.factors)
+        if len(discrete) >= 2 and metrics and not scattered:
             save(f"heatmap_{slug(metrics[0].split(':')[-1])}", plot_heatmap, metric=metrics[0])
         differences = res.differences()
         if differences is not None and not differences.empty:
