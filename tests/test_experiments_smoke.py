@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,9 +25,15 @@ def test_study_360_smoke(tmp_path):
     p1 = extra[(extra["policy"] == "P1 leaves now") & (extra["rho"] == 0.8)]
     assert (p1["mean"] > 0).all()
     for name in ("extra_minutes_vs_utilisation", "downstream_share", "satisfaction",
-                 "boundary_map", "timeline", "bystander_delays"):
+                 "boundary_map", "value_map", "timeline", "bystander_delays"):
         assert (out / f"{name}.png").stat().st_size > 0
         assert (out / f"{name}.csv").exists()
+    # the map values the line's loss with study_recovery's loyalty model: a recovery that
+    # turns "complained, not satisfied" into "resolved quickly" keeps 40.9 (its REPORT, first
+    # order), and each extra dissatisfied bystander costs a long-wait problem (34.7)
+    value_map = pd.read_csv(out / "value_map.csv")
+    assert value_map["recovered_value"].to_numpy() == pytest.approx(40.9, abs=0.05)
+    assert value_map["cost_mean"].to_numpy() == pytest.approx(34.67 * value_map["mean"], rel=1e-3)
 
 
 def test_study_waits_smoke(tmp_path):

@@ -11,8 +11,13 @@ Scenarios: M/M/1 at rho 0.9, M/M/5 at rho 0.9 and ``configs/counter_360.yaml`` (
 number of customers instead of its horizon).  For every engine it reports customers per second
 (the median of a few interleaved repeats, so all engines see the same machine load):
 
-* ``numba_kernel``: the compiled ``_run`` alone, on prepared arrays;
+* ``numba_kernel``: the compiled ``_run`` alone, on prepared arrays, on the path the engine
+  picks itself (what ``queue-sim run`` uses): the fast path of ``kernels._plain`` for a plain
+  scenario (M/M/1, M/M/5), the general loop otherwise (``counter_360``);
 * ``numba``: ``kernels.simulate(scenario, draws)`` (unpacking, episode draws, trace, kernel);
+* ``numba_kernel_general``, ``numba_general``, ``numba_streamed_general`` (plain scenarios
+  only): the same three with the fast path switched off (``fast_path=False``), so the fast path
+  and the general loop are compared in the same run on the same customers;
 * ``numba_with_draws``: ``rng.draw`` plus ``kernels.simulate``, one whole replication;
 * ``numba_streamed``: a whole replication as ``queue-sim run`` makes it when no per-customer
   records are kept: ``kernels.summarize_streamed`` (draws in blocks, the kernel fed block by
@@ -153,9 +158,9 @@ def numpy_floor(n: int, servers: int, rho: float, seed: int) -> tuple[float, flo
     return time.perf_counter() - start, time.thread_time() - cpu
 
 
-def numba_kernel(scenario, draws) -> tuple[float, float]:  # noqa: ANN001
+def numba_kernel(scenario, draws, fast_path: bool = True) -> tuple[float, float]:  # noqa: ANN001
     """Seconds (wall, CPU) in the compiled ``_run`` alone (arguments prepared before)."""
-    inputs = kernel_module.prepare(scenario, draws)
+    inputs = kernel_module.prepare(scenario, draws, fast_path=fast_path)
     n_episodes = inputs.n_episodes
     while True:
         _, args = kernel_module.kernel_arguments(scenario, draws, inputs, n_episodes)
@@ -178,6 +183,14 @@ def numba_with_draws(scenario, seed: int) -> None:  # noqa: ANN001
     kernels.simulate(scenario, draw(scenario, seed, 0))
 
 
+def numba_general(scenario, draws) -> None:  # noqa: ANN001
+    kernels.simulate(scenario, draws, fast_path=False)
+
+
+def numba_streamed_general(scenario, seed: int) -> None:  # noqa: ANN001
+    summarize_streamed(scenario, seed, 0, fast_path=False)
+
+
 def simpy_replication(scenario, seed: int) -> None:  # noqa: ANN001
     stats.summarize(model.simulate(scenario, draw(scenario, seed, 0)))
 
@@ -191,6 +204,7 @@ def measure(name: str, make, mmc_spec, sizes: dict[str, int], repeats: int,
     big_draws, simpy_draws = draw(big, seed, 0), draw(simpy_n, seed, 0)
     kernels.simulate(big, big_draws)  # compile (or load) outside the clock
     summarize_streamed(simpy_n, seed, 0)
+    plain = kernel_module.is_plain(big)  # the engine takes the fast path by itself
 
     def add(engine: str, n: int, seconds: tuple[float, float]) -> None:
         runs.setdefault(engine, []).append(seconds)
@@ -203,6 +217,10 @@ def measure(name: str, make, mmc_spec, sizes: dict[str, int], repeats: int,
         add("numba", n_big, timed(kernels.simulate, big, big_draws))
         add("numba_with_draws", n_big, timed(numba_with_draws, big, seed))
         add("numba_streamed", n_big, timed(summarize_streamed, big, seed, 0))
+        if plain:  # the general loop on the same customers, side by side
+            add("numba_kernel_general", n_big, numba_kernel(big, big_draws, fast_path=False))
+            add("numba_general", n_big, timed(numba_general, big, big_draws))
+            add("numba_streamed_general", n_big, timed(numba_streamed_general, big, seed))
         add("simpy_reference", n_small, timed(model.simulate, simpy_n, simpy_draws))
         add("simpy_replication", n_small, timed(simpy_replication, simpy_n, seed))
         if mmc_spec is not None:
@@ -222,7 +240,8 @@ def measure(name: str, make, mmc_spec, sizes: dict[str, int], repeats: int,
                            "cpu_seconds_median": cpu, "seconds": [w for w, _ in seconds],
                            "customers_per_s": customers[engine] / wall,
                            "customers_per_cpu_s": customers[engine] / cpu}
-    return {"engines": engines, "ratios": ratios(engines, "customers_per_s"),
+    return {"path": "fast" if plain else "general", "engines": engines,
+            "ratios": ratios(engines, "customers_per_s"),
             "ratios_cpu": ratios(engines, "customers_per_cpu_s")}
 
 
@@ -247,6 +266,14 @@ def ratios(engines: dict, key: str) -> dict[str, float]:
         out["numba_over_simpy_minimal"] = rate["numba"] / rate["simpy_minimal"]
         out["simpy_reference_over_simpy_minimal"] = (
             rate["simpy_reference"] / rate["simpy_minimal"])
+    if "numba_kernel_general" in rate:
+        out["fast_path_kernel_over_general_kernel"] = (
+            rate["numba_kernel"] / rate["numba_kernel_general"])
+        out["fast_path_over_general"] = rate["numba"] / rate["numba_general"]
+        out["fast_path_streamed_over_general_streamed"] = (
+            rate["numba_streamed"] / rate["numba_streamed_general"])
+        out["numba_general_over_simpy_reference"] = (
+            rate["numba_general"] / rate["simpy_reference"])
     if "ciw" in rate:
         out["numba_over_ciw"] = rate["numba"] / rate["ciw"]
         out["numba_kernel_over_ciw"] = rate["numba_kernel"] / rate["ciw"]
@@ -407,9 +434,12 @@ def plot(result: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    order = ["numba_kernel", "numba", "numba_with_draws", "numba_streamed", "floor",
-             "simpy_reference", "simpy_minimal", "ciw"]
-    labels = {"numba_kernel": "numba kernel", "numba": "numba engine",
+    order = ["numba_kernel", "numba_kernel_general", "numba", "numba_general",
+             "numba_with_draws", "numba_streamed", "floor", "simpy_reference", "simpy_minimal",
+             "ciw"]
+    labels = {"numba_kernel": "numba kernel (as run)",
+              "numba_kernel_general": "numba kernel, general loop",
+              "numba": "numba engine (as run)", "numba_general": "numba engine, general loop",
               "numba_with_draws": "numba + draws", "numba_streamed": "numba, streamed run",
               "floor": "draws only (floor)", "simpy_reference": "SimPy reference",
               "simpy_minimal": "minimal SimPy", "ciw": "Ciw"}
@@ -459,6 +489,20 @@ def goals_met(result: dict) -> dict[str, dict[str, bool]]:
         abs(s["last_over_first"] - 1) <= GOALS["per_customer_cost_1e7_over_1e5_within"]
         for s in result["streamed_scaling"].values())
     return out
+
+
+def print_side_by_side(result: dict) -> None:
+    """The fast path and the general loop in one table: customers per CPU second."""
+    print("\nfast path vs general loop (customers per CPU second, same run, same customers)")
+    print(f"  {'scenario':14s} {'path':8s} {'kernel':>10s} {'general':>10s} {'engine':>10s} "
+          f"{'general':>10s} {'streamed':>10s} {'general':>10s}")
+    for name, res in result["scenarios"].items():
+        rate = {k: v["customers_per_cpu_s"] / 1e6 for k, v in res["engines"].items()}
+        cells = [rate.get(k) for k in ("numba_kernel", "numba_kernel_general", "numba",
+                                       "numba_general", "numba_streamed",
+                                       "numba_streamed_general")]
+        row = " ".join(f"{c:9.1f}M" if c is not None else f"{'(same)':>10s}" for c in cells)
+        print(f"  {name:14s} {res['path']:8s} {row}")
 
 
 def main() -> None:
@@ -512,7 +556,8 @@ def main() -> None:
                   f"({row['customers']:,} customers, median {row['seconds_median']:.3f} s)")
         for ratio, value in res["ratios"].items():
             print(f"  {ratio:50s} {value:10.2f} (CPU time: {res['ratios_cpu'][ratio]:.2f})")
-    print("goals met:", result["goals_met"])
+    print_side_by_side(result)
+    print("goals met (on the path queue-sim run takes):", result["goals_met"])
     print(f"wrote {args.out / 'engines.json'} and engines.png in {result['wall_s']:.0f} s")
 
 

@@ -42,10 +42,12 @@ def extra_minutes_vs_utilisation(summary: pd.DataFrame, out: Path) -> Path:
         ax.errorbar(g["rho"], g["mean"], yerr=[g["mean"] - g["ci_low"], g["ci_high"] - g["mean"]],
                     marker="o", capsize=3, label=policy)
     ax.axhline(10, color="grey", ls=":", lw=1)
-    ax.text(data["rho"].min(), 10, " 10 customer-minutes (DOMAIN.md 2a threshold)",
-            va="bottom", fontsize=8, color="grey")
+    ax.text(data["rho"].max(), 10, "10 customer-minutes (DOMAIN.md 2a threshold) ",
+            ha="right", va="top", fontsize=8, color="grey")
+    # symmetric log: the costs span three decades and P4's is slightly negative
+    ax.set_yscale("symlog", linthresh=1.0)
     ax.set(xlabel="utilisation of the tills, rho", ylabel="extra waiting of others per complaint\n"
-           "(customer-minutes, vs P0)", title="What one complaint costs the people in line\n"
+           "(customer-minutes, vs P0; log scale above 1)", title="What one complaint costs the people in line\n"
            "(3 tills, R = 5 min, 1% of orders escalate)")
     ax.legend(fontsize=8)
     return _save(fig, data, out, "extra_minutes_vs_utilisation")
@@ -114,31 +116,69 @@ def boundary_map(summary: pd.DataFrame, out: Path) -> Path:
     return _save(fig, data, out, "boundary_map")
 
 
-RECOVERED_VALUES = (1.0, 3.0, 7.0)  # satisfaction points a recovery may give back [A]
+LOYALTY_BASE = Path(__file__).resolve().parents[1] / "study_recovery" / "base.yaml"
+
+
+def loyalty_values(base: Path = LOYALTY_BASE) -> dict[str, float]:
+    """Money per incident from the loyalty model of ``study_recovery`` (TARP retention, word of
+    mouth, DOMAIN.md 3b.2), in margins' currency at the visit, first order.
+
+    ``long_wait_loss``: what one visit ending dissatisfied by its wait costs (retention 0.9 ->
+    0.37 plus bad word of mouth).  ``recovered_value``: what the manager's immediate recovery
+    is worth for one complainer, against the remake alone ("complained, not satisfied" ->
+    "resolved quickly"; P1 starts handling at once).
+    """
+    from queue_sim.population.outcomes import (  # noqa: PLC0415
+        LONG_WAIT, NOT_SATISFIED, RESOLVED_QUICKLY, ValueModel)
+
+    pop = load_scenario(base).population
+    loss = ValueModel.of(pop).expected_loss(pop)
+    return {"long_wait_loss": float(loss[LONG_WAIT]),
+            "recovered_value": float(loss[NOT_SATISFIED] - loss[RESOLVED_QUICKLY]),
+            "margin": pop.value.margin}
 
 
 def value_map(summary: pd.DataFrame, out: Path) -> Path:
-    """Bystanders' satisfaction lost per complaint against what the complainer may regain."""
-    data = _select(summary, "satisfaction_loss_others_per_complaint", tills=3, error=0.01)
+    """Money the line loses per complaint (P1 vs P0) against the complainer's recovered value.
+
+    The line's loss is the net number of others pushed below the dissatisfaction threshold
+    per complaint, each valued as a long-wait problem of the loyalty model; the complainer's
+    value is that model's lacklustre -> resolved-quickly difference.
+    """
+    values = loyalty_values()
+    data = _select(summary, "dissatisfied_extra_others_per_complaint", tills=3, error=0.01)
     data = data[data["policy"] == "P1 leaves now"].copy()
-    grid = data.pivot_table(index="recovery", columns="rho", values="mean")
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    im = ax.imshow(np.log10(np.maximum(grid.to_numpy(), 1e-2)), origin="lower", aspect="auto",
-                   cmap="magma_r")
-    ax.set_xticks(range(grid.shape[1]), [f"{v:g}" for v in grid.columns])
-    ax.set_yticks(range(grid.shape[0]), [f"{v:g}" for v in grid.index])
-    for i in range(grid.shape[0]):
-        for j in range(grid.shape[1]):
-            ax.text(j, i, f"{grid.iat[i, j]:.1f}", ha="center", va="center", fontsize=8,
-                    color="white" if grid.iat[i, j] > 10 else "black")
-    if grid.shape[0] > 1 and grid.shape[1] > 1:
-        cs = ax.contour(grid.to_numpy(), levels=list(RECOVERED_VALUES), colors="cyan",
-                        linewidths=1.5)
-        ax.clabel(cs, fmt=lambda v: f"{v:g} pt", fontsize=7)
-    fig.colorbar(im, ax=ax, label="log10 satisfaction points lost by others per complaint")
-    ax.set(xlabel="utilisation rho", ylabel="recovery time R (minutes)",
-           title="Satisfaction the line loses per complaint (P1, vs P0)\ncyan: equal to a "
-                 "recovered complainer gaining 1, 3 or 7 points")
+    for column in ("mean", "ci_low", "ci_high"):
+        data[f"cost_{column}"] = data[column] * values["long_wait_loss"]
+    data["recovered_value"] = values["recovered_value"]
+    data["cost_to_value"] = data["cost_mean"] / values["recovered_value"]
+    # where the 95% CI of the cost does not decide which side of the value it lies on
+    data["undecided"] = ((data["cost_ci_low"] <= values["recovered_value"])
+                         & (data["cost_ci_high"] >= values["recovered_value"]))
+    ratio = data.pivot_table(index="recovery", columns="rho", values="cost_to_value")
+    cost = data.pivot_table(index="recovery", columns="rho", values="cost_mean")
+    undecided = data.pivot_table(index="recovery", columns="rho", values="undecided",
+                                 aggfunc="max")
+    fig, ax = plt.subplots(figsize=(8.5, 5.2))
+    im = ax.imshow(np.log10(np.maximum(ratio.to_numpy(), 1e-2)), origin="lower",
+                   aspect="auto", cmap="RdBu_r", vmin=-1.5, vmax=1.5)
+    ax.set_xticks(range(ratio.shape[1]), [f"{v:g}" for v in ratio.columns])
+    ax.set_yticks(range(ratio.shape[0]), [f"{v:g}" for v in ratio.index])
+    for i in range(ratio.shape[0]):
+        for j in range(ratio.shape[1]):
+            mark = " ?" if undecided.iat[i, j] else ""
+            ax.text(j, i, f"{cost.iat[i, j]:.0f}{mark}\n({ratio.iat[i, j]:.2g}x)",
+                    ha="center", va="center", fontsize=8,
+                    color="white" if abs(np.log10(max(ratio.iat[i, j], 1e-2))) > 1 else "black")
+    if ratio.shape[0] > 1 and ratio.shape[1] > 1:
+        ax.contour(ratio.to_numpy(), levels=[1.0], colors="black", linewidths=2)
+    fig.colorbar(im, ax=ax, label="log10 (line's loss / complainer's recovered value)")
+    ax.set(xlabel="utilisation rho", ylabel="recovery time R (minutes)")
+    ax.set_title(f"Value the line loses per complaint when the manager leaves the till (P1 vs "
+                 f"P0)\nagainst the complainer's recovered value, "
+                 f"{values['recovered_value']:.1f} (one visit's margin = "
+                 f"{values['margin']:g}; study_recovery's loyalty model)\nred: the line loses "
+                 f"more; black line: equal; ?: the 95% CI includes equality", fontsize=9)
     return _save(fig, data, out, "value_map")
 
 

@@ -79,6 +79,8 @@ def run_point(args: tuple) -> list[dict]:
     for r in replications:
         traces = {p: simulate_one(sc, rng.draw(sc, seed, r)) for p, sc in scenarios.items()}
         exps = {p: experience_frame(t, scenarios[p].experience) for p, t in traces.items()}
+        dissatisfied = {p: e["satisfaction"] < scenarios[p].experience.dissatisfied_below
+                        for p, e in exps.items()}
         for policy, trace in traces.items():
             metrics, customers = compare(trace, traces[BASELINE], threshold=0.5)
             exp = exps[policy]
@@ -97,6 +99,13 @@ def run_point(args: tuple) -> list[dict]:
                 # satisfaction points the others lost against P0, summed, per complaint
                 "satisfaction_loss_others_per_complaint": float(
                     (exps[BASELINE]["satisfaction"] - exp["satisfaction"])[others].sum()
+                    / metrics[("counterfactual", "all", "n_complaints")])
+                if metrics[("counterfactual", "all", "n_complaints")] else np.nan,
+                # bystanders pushed below the dissatisfaction threshold against P0 (net), per
+                # complaint: the long-wait problems the loyalty model puts a value on
+                "dissatisfied_extra_others_per_complaint": float(
+                    (dissatisfied[policy].astype(float)
+                     - dissatisfied[BASELINE])[others].sum()
                     / metrics[("counterfactual", "all", "n_complaints")])
                 if metrics[("counterfactual", "all", "n_complaints")] else np.nan,
                 "skips_others": float(exp["skips"][others].mean()),

@@ -65,17 +65,39 @@ def after_recovery(arrived_at: np.ndarray, starts: np.ndarray, ends: np.ndarray)
     return (arrived_at >= first_end) & ~inside
 
 
+def time_waiting(trace: Trace) -> np.ndarray:
+    """Per customer: every minute spent waiting for service, summed over visits.
+
+    The wait in queue before a visit's first service start (``Trace.wait_time``) plus, for a
+    visit whose service was interrupted (a server leaving or being preempted hands it back
+    to the queue, a breakdown stalls it) and later completed, the time between its first start
+    and its end that was not work: ``service_ended_at - service_started_at - service_time``.
+    A customer handed back when the manager leaves the till waits again, and that wait is part
+    of what the manager's absence costs (the exact anchor of DOMAIN.md 2b.1 counts it too).
+    """
+    waiting = trace.wait_time
+    stalled = trace.service_ended_at - trace.service_started_at - trace.service_time
+    # rounding leaves about 1e-14 on visits served in one piece (or resumed at once): not a wait
+    interrupted = stalled > 1e-9 * np.maximum(trace.service_time, 1.0)
+    stalled = np.where(interrupted, stalled, 0.0)
+    if not len(stalled) or not stalled.any():
+        return waiting
+    return waiting + np.add.reduceat(stalled, trace.visit_ptr[:-1])
+
+
 def compare(actual: Trace, counterfactual: Trace, *, threshold: float
             ) -> tuple[dict[stats.Key, float], pd.DataFrame]:
     """Per-replication attribution metrics and per-customer extra waits of two paired traces.
 
     Customers are matched by index; both runs must have the same arrivals (a change that moves
-    arrivals cannot be attributed customer by customer and raises ``ValueError``).
+    arrivals cannot be attributed customer by customer and raises ``ValueError``).  Waits are
+    ``time_waiting``: in the queue, and back in it after an interrupted service.
     """
     if not np.array_equal(actual.arrived_at, counterfactual.arrived_at):
         raise ValueError("the change moved the arrivals: customers cannot be paired; compare "
                          "the two scenarios with a sweep instead")
-    extra = actual.wait_time - counterfactual.wait_time
+    waiting, waiting_cf = time_waiting(actual), time_waiting(counterfactual)
+    extra = waiting - waiting_cf
     complained = np.add.reduceat(actual.complained.astype(np.int64),
                                  actual.visit_ptr[:-1]) > 0 if actual.n_customers else \
         np.zeros(0, bool)
@@ -101,7 +123,7 @@ def compare(actual: Trace, counterfactual: Trace, *, threshold: float
     }
     customers = pd.DataFrame({
         "customer": np.arange(actual.n_customers), "arrived_at": actual.arrived_at,
-        "wait_actual": actual.wait_time, "wait_counterfactual": counterfactual.wait_time,
+        "wait_actual": waiting, "wait_counterfactual": waiting_cf,
         "extra_wait": extra, "complained": complained, "after_recovery": downstream,
     })
     return {(*SCOPE, k): v for k, v in metrics.items()}, customers

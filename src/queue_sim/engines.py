@@ -7,6 +7,7 @@ simpy or numba.  Imports nothing from stats, runner, results or the CLI.
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -20,10 +21,16 @@ if TYPE_CHECKING:
     Engine = Callable[[Scenario, Draws], Trace]
 
 ENGINES: dict[str, str] = {
-    "simpy": "queue_sim.model:simulate",    # the readable reference model
-    "numba": "queue_sim.kernels:simulate",  # the fast kernel of the same model
+    "simpy": "queue_sim.model.simulate:simulate",    # the readable reference model
+    "numba": "queue_sim.kernels.simulate:simulate",  # the fast kernel of the same model
 }
-"""Engine name -> ``"module:function"``; add an entry to register another engine."""
+"""Engine name -> ``"module:function"``, naming the module that defines the function (a
+package that re-exports it briefly holds the submodule under that name while it imports);
+add an entry to register another engine."""
+
+# Tasks on a Dask worker's threads ask for the engine at the same moment; one import at a time
+# keeps a thread from seeing the other's half-imported package.
+_IMPORT_LOCK = threading.Lock()
 
 
 class EngineError(QueueSimError):
@@ -49,7 +56,8 @@ def get_engine(name: str) -> Engine:
         raise EngineError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
     module_name, func_name = target.split(":")
     try:
-        module = importlib.import_module(module_name)
+        with _IMPORT_LOCK:
+            module = importlib.import_module(module_name)
     except ImportError as exc:
         raise EngineError(f"engine {name!r} is not available: cannot import {module_name} "
                           f"({exc})") from exc

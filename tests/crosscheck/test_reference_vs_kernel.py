@@ -392,6 +392,28 @@ CONTINUOUS = st.one_of(
 )
 
 
+def draw_class(draw_, names: list[str]) -> tuple[dict, set[str]]:  # noqa: ANN001
+    """A class's Poisson arrivals, priority, a fixed route or probabilistic routing over the
+    stations ``names``, and a service distribution at each station it can visit; returns the
+    class and those stations."""
+    cls: dict = {"arrivals": {"kind": "poisson", "rate": draw_(st.floats(0.2, 2.5))},
+                 "priority": draw_(st.integers(0, 2))}
+    if draw_(st.booleans()):
+        cls["route"] = draw_(st.lists(st.sampled_from(names), min_size=1, max_size=3))
+        visited = set(cls["route"])
+    else:
+        start = draw_(st.sampled_from(names))
+        transitions = {}
+        for a in names:
+            if draw_(st.booleans()):
+                b = draw_(st.sampled_from(names))
+                transitions[a] = {b: draw_(st.floats(0.05, 0.5))}
+        cls["routing"] = {"start": start, "transitions": transitions}
+        visited = set(names)
+    cls["service"] = {s: draw_(CONTINUOUS) for s in sorted(visited)}
+    return cls, visited
+
+
 @st.composite
 def scenarios(draw_):  # noqa: ANN001, ANN201 - hypothesis strategy
     """A small valid scenario dict: 1-3 stations, 1-2 classes, any mix of features."""
@@ -448,21 +470,7 @@ def scenarios(draw_):  # noqa: ANN001, ANN201 - hypothesis strategy
     classes = {}
     any_complaints = False
     for c in range(draw_(st.integers(1, 2))):
-        cls: dict = {"arrivals": {"kind": "poisson", "rate": draw_(st.floats(0.2, 2.5))},
-                     "priority": draw_(st.integers(0, 2))}
-        if draw_(st.booleans()):
-            cls["route"] = draw_(st.lists(st.sampled_from(names), min_size=1, max_size=3))
-            visited = set(cls["route"])
-        else:
-            start = draw_(st.sampled_from(names))
-            transitions = {}
-            for a in names:
-                if draw_(st.booleans()):
-                    b = draw_(st.sampled_from(names))
-                    transitions[a] = {b: draw_(st.floats(0.05, 0.5))}
-            cls["routing"] = {"start": start, "transitions": transitions}
-            visited = set(names)
-        cls["service"] = {s: draw_(CONTINUOUS) for s in sorted(visited)}
+        cls, visited = draw_class(draw_, names)
         if draw_(st.booleans()):
             cls["patience"] = draw_(CONTINUOUS)
         if draw_(st.integers(0, 2)) == 0:

@@ -211,8 +211,26 @@ PYTHON_MODE_SCENARIO = {
 }
 
 
+# A plain scenario (kernels._plain, the fast path): routes, priorities, a batch, a manager
+# serving at home, defections, and a station whose servers are all busy at times.
+PLAIN_PYTHON_MODE_SCENARIO = {
+    "run": {"horizon": 40, "warmup": 3},
+    "stations": {"till": {"servers": 2, "discipline": "priority"}, "kitchen": {"servers": 1}},
+    "classes": {"a": {"arrivals": {"kind": "poisson", "rate": 1.5}, "priority": 1,
+                      "route": ["till", "kitchen"], "batch": {"sizes": [1, 2]},
+                      "service": {"till": {"kind": "lognormal", "mean": 1, "cv": 0.6},
+                                  "kitchen": {"kind": "gamma", "mean": 0.6, "cv": 0.5}},
+                      "resolution": {"kitchen": {"probability": 0.7}}},
+                "b": {"arrivals": {"kind": "poisson", "rate": 0.5}, "priority": 0,
+                      "service": {"till": {"kind": "weibull", "shape": 1.5, "scale": 1}}}},
+    "staff": {"managers": [{"name": "boss", "home": "kitchen"}]},
+    "recovery": {"policy": "remake_only"},
+}
+
+
 def test_kernel_as_plain_python_equals_the_jitted_kernel(tmp_path: Path):
     out = tmp_path / "trace.npz"
+    out_plain = tmp_path / "plain.npz"
     script = textwrap.dedent(f"""
         import json, numpy as np
         from numba import config
@@ -220,12 +238,16 @@ def test_kernel_as_plain_python_equals_the_jitted_kernel(tmp_path: Path):
         from queue_sim import kernels
         from queue_sim.config import scenario_from_dict
         from queue_sim.rng import Draws, draw
-        scenario = scenario_from_dict(json.loads({json.dumps(json.dumps(PYTHON_MODE_SCENARIO))}))
-        trace = kernels.simulate(scenario, draw(scenario, 4, 0))
-        np.savez({str(out)!r}, ended_at=trace.ended_at, **trace.array_fields())
+        for data, out in [({json.dumps(json.dumps(PYTHON_MODE_SCENARIO))}, {str(out)!r}),
+                          ({json.dumps(json.dumps(PLAIN_PYTHON_MODE_SCENARIO))},
+                           {str(out_plain)!r})]:
+            scenario = scenario_from_dict(json.loads(data))
+            trace = kernels.simulate(scenario, draw(scenario, 4, 0))
+            np.savez(out, ended_at=trace.ended_at, **trace.array_fields())
     """)
     env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
     subprocess.run([sys.executable, "-c", script], check=True, env=env, cwd=ROOT, timeout=300)
+    _assert_plain_python_run(out_plain)
     scenario = scenario_from_dict(PYTHON_MODE_SCENARIO)
     draws = draw(scenario, 4, 0)
     jitted = kernels.simulate(scenario, draws)
@@ -237,3 +259,20 @@ def test_kernel_as_plain_python_equals_the_jitted_kernel(tmp_path: Path):
     assert (jitted.complained.any() and jitted.n_preemptions.any()
             and np.isfinite(jitted.acknowledged_at).any())
     assert jitted.is_recontact.any() and (jitted.n_attempts > 1).any()
+
+
+def _assert_plain_python_run(saved_path: Path) -> None:
+    """The fast path run as Python equals the jitted fast path, the general loop and the
+    reference."""
+    scenario = scenario_from_dict(PLAIN_PYTHON_MODE_SCENARIO)
+    draws = draw(scenario, 4, 0)
+    assert kernel_module.is_plain(scenario)
+    fast = kernels.simulate(scenario, draws)
+    general = kernels.simulate(scenario, draws, fast_path=False)
+    assert_same_trace(model.simulate(scenario, draws), fast)
+    saved = np.load(saved_path)
+    assert float(saved["ended_at"]) == fast.ended_at == general.ended_at
+    for name, value in fast.array_fields().items():
+        np.testing.assert_array_equal(saved[name], value, err_msg=name)
+        np.testing.assert_array_equal(getattr(general, name), value, err_msg=name)
+    assert (fast.outcome == int(Outcome.DEFECTED)).any() and (fast.server == 3).any()

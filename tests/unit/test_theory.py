@@ -23,8 +23,9 @@ from queue_sim.theory import abandonment as theory_abandonment
 # independent oracles
 
 
-def stationary(states, transitions):
-    """Stationary law of a CTMC on ``states``; transitions leaving the set are dropped."""
+def generator_matrix(states, transitions):
+    """(index of each state, sparse generator) of a CTMC on ``states``; transitions leaving
+    the set are dropped."""
     index = {state: i for i, state in enumerate(states)}
     rows, cols, rates = [], [], []
     for state in states:
@@ -35,7 +36,13 @@ def stationary(states, transitions):
                 rates.append(rate)
     size = len(states)
     generator = sparse.coo_matrix((rates, (rows, cols)), shape=(size, size)).tocsr()
-    generator = generator - sparse.diags(np.asarray(generator.sum(axis=1)).ravel())
+    return index, generator - sparse.diags(np.asarray(generator.sum(axis=1)).ravel())
+
+
+def stationary(states, transitions):
+    """Stationary law of a CTMC on ``states``; transitions leaving the set are dropped."""
+    index, generator = generator_matrix(states, transitions)
+    size = len(states)
     system = generator.T.tolil()
     system[0, :] = 1.0
     rhs = np.zeros(size)

@@ -8,7 +8,9 @@ episode values and packs the trace; ``_loop._run`` is the main loop (event calen
 breakdowns, vacations), ``_complaints.py`` (complaint queue, managers, acknowledgements) and
 ``_handlers.py`` (what a staff member does once free) mirror ``model/counter.py`` (with its
 mixins ``model/complaints.py`` and ``model/staffing.py``) and ``model/policies.py`` method by
-method, statement order included (it fixes the sequence numbers);
+method, statement order included (it fixes the sequence numbers); ``_plain.py`` is the fast
+path, the main loop of a plain scenario (only arrivals and ends of service), chosen by
+``simulate.is_plain``;
 ``_state.py`` holds the codes, the state layout, the calendar and the station queues (binary
 heaps in preallocated arrays, lazy deletion); ``_record.py`` the two numba types that make the
 state cheap to pass.  Imports config, rng, trace, model.staff and model.simulate.drain_limit;
@@ -62,9 +64,12 @@ time integrals (queue/system area, staff times)   yes        yes     every test 
 the kernel run as Python (NUMBA_DISABLE_JIT=1)    n/a        yes     edge, stream
 population days, draws keyed by customer id       yes        yes     population
 streamed runs: blocks, windows, bounded memory    n/a        yes     stream (vs whole kernel runs)
+fast path for plain scenarios (``_plain``)        n/a        yes     fast, edge
 ================================================  =========  ======  ===========================
 
-``stream`` = ``tests/kernels/test_stream.py``: ``summarize_streamed`` (what the runner uses when
+``fast`` = ``tests/crosscheck/test_fast_path.py``: the fast path equals the general loop bit for
+bit, and the reference record for record, on the plain configs, random plain scenarios and
+streamed runs.  ``stream`` = ``tests/kernels/test_stream.py``: ``summarize_streamed`` (what the runner uses when
 no per-customer records are kept) gives ``stats.summarize`` of the whole kernel trace, bit for
 bit, on every config, the extras, policy x staffing variants and random scenarios.
 

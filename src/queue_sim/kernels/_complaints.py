@@ -1,5 +1,5 @@
 """Complaints: the complaint queue, choosing a manager under the recovery policy, handling and
-acknowledgements (``ServiceSystem`` and ``policies.assign_complaints`` of ``model/``).
+acknowledgements (``model/complaints.py`` and ``policies.assign_complaints``).
 
 Each function names the method it mirrors; the statements are in the same order, because the
 order in which events are scheduled inside a handler is what fixes their sequence numbers (the

@@ -18,9 +18,9 @@ from queue_sim.kernels._service import (
     _dispatch, _free_server, _line_length, _rebalance, _try_preempt,
 )
 from queue_sim.kernels._state import (
-    ENTRY_SPAN, EV_ABANDON, EV_RECONTACT, GONE, JOIN_RANDOM, JOIN_SHARED, NEED_RETRIES,
-    O_ABANDONED, O_BALKED, O_DEFECTED, O_LOST, O_SERVED, P_ABANDON, P_RECONTACT, PLANNED,
-    PREEMPTIVE, R_BALK, R_DELAY, R_PATIENCE, R_UNIFORM, WAITING, _queue_push, _schedule,
+    EV_ABANDON, EV_RECONTACT, GONE, JOIN_RANDOM, JOIN_SHARED, NEED_RETRIES, O_ABANDONED,
+    O_BALKED, O_DEFECTED, O_LOST, O_SERVED, P_ABANDON, P_RECONTACT, PLANNED, PREEMPTIVE,
+    R_BALK, R_DELAY, R_PATIENCE, R_UNIFORM, WAITING, _enter_queue, _queue_push, _schedule,
 )
 
 
@@ -73,13 +73,7 @@ def _join(md, v):
     # _priority_remake: a remake of a class with rework_priority goes on top (level -1)
     level = -1 if (md.is_rework[v] and md.priority_remake[c] != 0) \
         else md.class_level[c * md.n_stations + s]
-    entry = md.next_entry
-    md.next_entry = entry + 1
-    key = (level + 1) * ENTRY_SPAN + entry
-    md.queue_key[v] = key
-    md.visit_state[v] = WAITING
-    md.n_waiting[s] += 1
-    md.n_present[s] += 1
+    key = _enter_queue(md, v, s, level)
     q = _choose_line(md, s, v)
     md.line_of[v] = q
     md.line_waiting[q] += 1

@@ -21,14 +21,18 @@ from queue_sim.kernels._customers import _abandon, _arrive, _join
 from queue_sim.kernels._handlers import (
     _announced, _end_handling, _end_service, _repaired, _vacation_over,
 )
-from queue_sim.kernels._staffing import _break_down, _set_clerks, _start_breakdowns, _start_vacation
+from queue_sim.kernels._staffing import (
+    _break_down, _set_clerks, _start_breakdowns, _start_vacation,
+)
 from queue_sim.kernels._state import (
     BD_NONE, EV_ABANDON, EV_ANNOUNCED, EV_ARRIVAL, EV_BREAK_DOWN, EV_END_HANDLING,
     EV_END_SERVICE, EV_RECONTACT, EV_REPAIRED, EV_SHIFT, EV_VACATION_OVER, NEED_CUSTOMERS, OK,
     P_ARRIVAL, P_STAFF, VAC_NONE, W_CAL_SIZE, W_COMPLAINT_HEAD, W_COMPLAINT_TAIL,
-    W_FIRST_CUSTOMER, W_FIRST_VISIT, W_MORE, W_N_LEFT, W_NEXT_ENTRY, W_PENDING, W_RESUME, W_SEQ,
+    W_FIRST_CUSTOMER, W_FIRST_VISIT, W_MORE, W_N_LEFT, W_NEXT_ENTRY, W_PENDING, W_PLAIN, W_RESUME,
+    W_SEQ,
     WINDOW_CLOCK, WINDOW_FIELDS, _advance, _new_model, _pop_event, _schedule, _set_calendar,
 )
+from queue_sim.kernels._plain import _loop_plain
 from queue_sim.kernels._record import _borrow, _ptr, _ptr_from, _release
 
 
@@ -44,7 +48,7 @@ def _run(arrival_at, class_idx, visit_ptr, station, service_time, patience, balk
          arrived_at, left_at, outcome, acknowledged_at, queued_at, service_started_at,
          service_ended_at, server, n_preemptions, n_jockeys, complained, handling_started_at,
          handling_ended_at, handler, busy_time, handling_time_total, on_duty_time,
-         queue_area, system_area, n_attempts, first_queued_at, work):
+         queue_area, system_area, n_attempts, first_queued_at, work, plain):
     """Simulate one replication, writing the trace arrays in place.
 
     The first fifteen arrays are the ``Draws`` visit plan (booleans as uint8); ``retry_row``
@@ -62,9 +66,11 @@ def _run(arrival_at, class_idx, visit_ptr, station, service_time, patience, balk
     a visit's when its service first starts).
 
     Returns ``(status, ended_at)``; status ``NEED_EPISODES`` asks for more episode draws,
-    ``NEED_RETRIES`` for more retry draws.
+    ``NEED_RETRIES`` for more retry draws.  ``plain`` (0 or 1) takes the fast path of
+    ``kernels._plain``: only for a scenario ``kernels.simulate.is_plain`` accepts.
     """
     window = np.zeros(len(WINDOW_FIELDS), np.int64)
+    window[W_PLAIN] = plain
     clock = np.zeros(len(WINDOW_CLOCK))
     status, ended_at, _, _ = _run_window(
         arrival_at, class_idx, visit_ptr, station, service_time, patience, balk_u, is_wrong,
@@ -318,6 +324,11 @@ def _resume(owner, md, window, clock, n_customers, headroom, drain_at, schedule_
 def _loop(owner, md, window, clock, n_customers, headroom, drain_at, schedule_at,
           schedule_servers):
     """Pop and handle events until every customer has left, the drain limit, or a pause."""
+    if window[W_PLAIN] != 0:
+        pending = _loop_plain(owner, md, n_customers, headroom, drain_at, window[W_MORE])
+        if pending >= 0:
+            return _pause(owner, md, window, clock, pending)
+        return _finish(owner, md)
     while True:
         if md.cal_size + headroom > md.cal_capacity:
             _set_calendar(owner, md, 2 * md.cal_capacity)

@@ -1,5 +1,5 @@
 """Staffing: shift changes, breakdown clocks and failures, the start of vacations, and the per-
-server episode draws they read (``ServiceSystem``'s staffing methods of ``model/counter.py``).
+server episode draws they read (``ServiceSystem``'s staffing methods, ``model/staffing.py``).
 
 Each function names the method it mirrors; the statements are in the same order, because the
 order in which events are scheduled inside a handler is what fixes their sequence numbers (the

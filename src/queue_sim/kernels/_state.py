@@ -65,12 +65,13 @@ NEED_EPISODES = 1  # a server used more episode draws than given: rerun with mor
 NEED_RETRIES = 2   # a visit needed more retry draws than given: rerun with more
 NEED_CUSTOMERS = 3  # a window's last customer arrived and more will come: pause (streaming)
 
-# a streamed run's window (int64 array): where it starts, whether more customers come, and
-# the counters saved at a pause; WINDOW_CLOCK (float64 array) saves the clock
+# a streamed run's window (int64 array): where it starts, whether more customers come, the
+# counters saved at a pause, and whether the run takes the fast path (``kernels._plain``);
+# WINDOW_CLOCK (float64 array) saves the clock
 WINDOW_FIELDS = ("first_customer", "first_visit", "more", "resume", "pending", "n_left",
-                 "next_entry", "seq", "complaint_head", "complaint_tail", "cal_size")
+                 "next_entry", "seq", "complaint_head", "complaint_tail", "cal_size", "plain")
 (W_FIRST_CUSTOMER, W_FIRST_VISIT, W_MORE, W_RESUME, W_PENDING, W_N_LEFT, W_NEXT_ENTRY, W_SEQ,
- W_COMPLAINT_HEAD, W_COMPLAINT_TAIL, W_CAL_SIZE) = range(len(WINDOW_FIELDS))
+ W_COMPLAINT_HEAD, W_COMPLAINT_TAIL, W_CAL_SIZE, W_PLAIN) = range(len(WINDOW_FIELDS))
 WINDOW_CLOCK = ("now", "last_time")
 
 # calendar key = priority * SEQ_SPAN + sequence; queue key = (level + 1) * ENTRY_SPAN + entry
@@ -250,6 +251,20 @@ def _pop_event(md):
 
 # -- queues (a station's shared line, or one line per server): binary heaps keyed
 # (level, entry), lazy deletion of stale entries (visits gone, or back with a new entry) -----
+@njit(inline="always", **NUMBA_OPTIONS)
+def _enter_queue(md, v, s, level):
+    """ServiceSystem.join's bookkeeping for visit ``v`` queueing at station ``s`` at ``level``:
+    a new entry number, its key, the counts (the caller picks the line and pushes the key)."""
+    entry = md.next_entry
+    md.next_entry = entry + 1
+    key = (level + 1) * ENTRY_SPAN + entry
+    md.queue_key[v] = key
+    md.visit_state[v] = WAITING
+    md.n_waiting[s] += 1
+    md.n_present[s] += 1
+    return key
+
+
 @njit(inline="always", **NUMBA_OPTIONS)
 def _queue_push(md, q, key, v):
     """heapq.heappush(st.lines[q], (level, entry, v)) on queue ``q``'s slice of the heap."""

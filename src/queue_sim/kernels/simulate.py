@@ -51,9 +51,10 @@ class KernelInputs:
     roster: StaffRoster
     n_episodes: int
     n_retries: int
+    plain: bool = False  # run the fast path of kernels._plain (see is_plain)
 
 
-def simulate(scenario: schema.Scenario, draws: Draws) -> Trace:
+def simulate(scenario: schema.Scenario, draws: Draws, *, fast_path: bool = True) -> Trace:
     """Simulate one replication with the Numba kernel (same model and trace as the reference).
 
     Parameters
@@ -62,6 +63,9 @@ def simulate(scenario: schema.Scenario, draws: Draws) -> Trace:
         Validated scenario.
     draws
         Every random quantity of the replication (``queue_sim.rng.draw``).
+    fast_path
+        Run a plain scenario (``is_plain``) on the fast path of ``kernels._plain``; False
+        forces the general loop (the same trace, bit for bit: for tests and benchmarks).
 
     Returns
     -------
@@ -75,7 +79,7 @@ def simulate(scenario: schema.Scenario, draws: Draws) -> Trace:
     ValueError
         If ``draws`` do not fit the scenario (stations, classes, visit plan).
     """
-    inputs = prepare(scenario, draws)
+    inputs = prepare(scenario, draws, fast_path=fast_path)
     n_episodes, n_retries = inputs.n_episodes, inputs.n_retries
     while True:
         trace, status = run_kernel(scenario, draws, inputs, n_episodes, n_retries)
@@ -88,8 +92,31 @@ def simulate(scenario: schema.Scenario, draws: Draws) -> Trace:
             n_retries *= 2
 
 
-def prepare(scenario: schema.Scenario, draws: Draws) -> KernelInputs:
-    """Validate and unpack the scenario into the arrays the kernel reads."""
+def is_plain(scenario: schema.Scenario) -> bool:
+    """Whether the scenario's only events are arrivals and ends of service, so the fast path
+    (``kernels._plain``) runs it: FIFO or non-preemptive priority stations with no schedule,
+    capacity, breakdowns, vacations, separate lines or service dependence; classes with no
+    patience, balking, complaints, retrials, re-contacts or escalations (arrivals, batches,
+    routes, distributions, server counts, managers and unresolved contacts are any)."""
+    for st in scenario.stations.values():
+        if (st.discipline not in ("fifo", "priority") or st.schedule or st.capacity is not None
+                or st.breakdowns is not None or st.vacations is not None
+                or st.lines is not None or st.service_dependence is not None):
+            return False
+    for c in scenario.classes.values():
+        if (c.patience is not None or c.balking is not None or c.complaints is not None
+                or c.retrial is not None):
+            return False
+        for res in (c.resolution or {}).values():
+            if res.recontact is not None or res.escalation is not None:
+                return False
+    return True
+
+
+def prepare(scenario: schema.Scenario, draws: Draws, *, fast_path: bool = True
+            ) -> KernelInputs:
+    """Validate and unpack the scenario into the arrays the kernel reads (``fast_path``: mark
+    a plain scenario for the fast path)."""
     _validate(scenario, draws)
     specs = list(scenario.stations.values())
     classes = list(scenario.classes.values())
@@ -211,7 +238,8 @@ def prepare(scenario: schema.Scenario, draws: Draws) -> KernelInputs:
         ack_per_customer=float(ack.per_customer) if ack is not None else 0.0,
         ack_per_announcement=float(ack.per_announcement) if ack is not None else 0.0,
         managers_start=managers_start, managers_end=len(lists), roster=roster,
-        n_episodes=_initial_episodes(scenario, draws), n_retries=initial_retries(scenario))
+        n_episodes=_initial_episodes(scenario, draws), n_retries=initial_retries(scenario),
+        plain=fast_path and is_plain(scenario))
 
 
 def run_kernel(scenario: schema.Scenario, draws: Draws, inputs: KernelInputs,
@@ -265,7 +293,7 @@ def kernel_arguments(scenario: schema.Scenario, draws: Draws, inputs: KernelInpu
         trace.n_preemptions, trace.n_jockeys, _bytes(trace.complained),
         trace.handling_started_at, trace.handling_ended_at, trace.handler, trace.busy_time,
         trace.handling_time, trace.on_duty_time, trace.queue_area, trace.system_area,
-        trace.n_attempts, trace.first_queued_at, trace.service_time)
+        trace.n_attempts, trace.first_queued_at, trace.service_time, int(inputs.plain))
     return trace, args
 
 

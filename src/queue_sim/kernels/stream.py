@@ -78,8 +78,8 @@ RETRY_KINDS = ("retry_u", "delay", "patience", "balk_u")
 
 def summarize_streamed(scenario: schema.Scenario, seed: int, replication: int, *,
                        block: int = BLOCK_CUSTOMERS,
-                       exact_customers: int = streaming.EXACT_CUSTOMERS
-                       ) -> dict[stats.Key, float]:
+                       exact_customers: int = streaming.EXACT_CUSTOMERS,
+                       fast_path: bool = True) -> dict[stats.Key, float]:
     """The metrics of one replication, run in blocks of ``block`` customers.
 
     Parameters
@@ -91,6 +91,8 @@ def summarize_streamed(scenario: schema.Scenario, seed: int, replication: int, *
     exact_customers
         Up to this many customers the metrics are bit-identical to ``stats.summarize``'s
         followed by ``experience.metrics`` (what ``runner.run_replication`` returns).
+    fast_path
+        As for ``kernels.simulate``: a plain scenario takes the fast path unless False.
 
     Returns
     -------
@@ -100,21 +102,22 @@ def summarize_streamed(scenario: schema.Scenario, seed: int, replication: int, *
     n_episodes, n_retries = 0, None
     while True:
         result, n_episodes, n_retries = _attempt(scenario, seed, replication, block,
-                                                 exact_customers, n_episodes, n_retries)
+                                                 exact_customers, n_episodes, n_retries,
+                                                 fast_path)
         if result is not None:
             return result
 
 
 def _attempt(scenario: schema.Scenario, seed: int, replication: int, block_size: int,
-             exact_customers: int, n_episodes: int, n_retries: int | None
-             ) -> tuple[dict[stats.Key, float] | None, int, int]:
+             exact_customers: int, n_episodes: int, n_retries: int | None,
+             fast_path: bool = True) -> tuple[dict[stats.Key, float] | None, int, int]:
     """One streamed run; (None, episodes, retries to use next) when a server needed more
     episode draws or a visit more retry draws (prefix-consistent streams: the longer draw
     starts with the shorter, so the rerun is the same run with enough numbers)."""
     blocks = draw_blocks(scenario, seed, replication, block_size)
     block = next(blocks)
     _validate(scenario, block.draws)
-    inputs = prepare(scenario, block.draws)
+    inputs = prepare(scenario, block.draws, fast_path=fast_path)
     if not n_episodes:
         n_episodes = _initial_episodes(scenario, _HorizonGuess(_horizon_guess(scenario, block)),
                                        cap=MAX_STREAM_EPISODES)
@@ -176,6 +179,7 @@ class _Run:
                           "on_duty_time": np.zeros(n_staff), "queue_area": np.zeros(n_stations),
                           "system_area": np.zeros(n_stations)}
         self.state = np.zeros(len(K.WINDOW_FIELDS), np.int64)
+        self.state[K.W_PLAIN] = int(inputs.plain)
         self.clock = np.zeros(len(K.WINDOW_CLOCK))
         self.calendar = (np.empty(0), np.empty((4, 0), np.int64))
         self.complaints = np.zeros(1, np.int64)
