@@ -101,11 +101,13 @@ class RunControl(Frozen):
     """How long, how often and with which seed and engine to simulate."""
 
     horizon: float | None = Field(default=None, gt=0,
-                                  description="arrivals stop at this time; those inside finish")
+                                  description="arrivals stop at this time, in time_unit; those "
+                                              "inside finish")
     customers: int | None = Field(default=None, ge=1,
                                   description="or: stop after this many arrivals")
     warmup: float = Field(default=0.0, ge=0,
-                          description="statistics exclude customers arriving before this time")
+                          description="statistics exclude customers arriving before this "
+                                      "time, in time_unit")
     replications: int = Field(default=10, ge=1, description="independent replications")
     seed: int | None = Field(default=None, ge=0,
                              description="root seed; none draws one from entropy and records it")
