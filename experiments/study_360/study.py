@@ -13,10 +13,7 @@ customer's wait from P0, customer by customer.  Results go to results/study_360/
 
 from __future__ import annotations
 
-import argparse
-import importlib.util
 import itertools
-import os
 import sys
 from pathlib import Path
 
@@ -28,7 +25,7 @@ from queue_sim.config import load_scenario
 from queue_sim.config.load import derive
 from queue_sim.counterfactual import compare
 from queue_sim.engines import get_engine
-from queue_sim.executors import map_tasks
+from queue_sim.executors import map_tasks, study_arguments
 from queue_sim.experience import experience_frame
 
 HERE = Path(__file__).resolve().parent
@@ -155,14 +152,8 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="tiny version (seconds)")
-    parser.add_argument("--engine", default=None, help="numba (default if available) or simpy")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args(argv)
-    engine = args.engine or ("numba" if importlib.util.find_spec("queue_sim.kernels")
-                             else "simpy")
+    args = study_arguments(__doc__.splitlines()[0]).parse_args(argv)
+    engine = args.engine
     out = args.out or ROOT / "results" / ("study_360_smoke" if args.smoke else "study_360")
     frame = run_study(smoke=args.smoke, engine=engine, workers=args.workers, out=out)
     summary = summarize(frame)

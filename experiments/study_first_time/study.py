@@ -24,11 +24,8 @@ results/study_first_time/.
 
 from __future__ import annotations
 
-import argparse
-import importlib.util
 import itertools
 import math
-import os
 import sys
 from functools import partial
 from pathlib import Path
@@ -41,7 +38,7 @@ from queue_sim.config import load_scenario
 from queue_sim.config.load import derive
 from queue_sim.describe import station_loads
 from queue_sim.engines import get_engine
-from queue_sim.executors import map_tasks
+from queue_sim.executors import map_tasks, study_arguments
 from queue_sim.trace import Outcome
 
 HERE = Path(__file__).resolve().parent
@@ -288,14 +285,8 @@ def tier_one_cost() -> pd.DataFrame:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="tiny version (seconds)")
-    parser.add_argument("--engine", default=None, help="numba (default if available) or simpy")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args(argv)
-    engine = args.engine or ("numba" if importlib.util.find_spec("queue_sim.kernels")
-                             else "simpy")
+    args = study_arguments(__doc__.splitlines()[0]).parse_args(argv)
+    engine = args.engine
     out = args.out or ROOT / "results" / ("study_first_time_smoke" if args.smoke
                                           else "study_first_time")
     frame = run_study(smoke=args.smoke, engine=engine, workers=args.workers, out=out)

@@ -19,10 +19,7 @@ results/study_recovery/rudeness_*.csv and rudeness.png.
 
 from __future__ import annotations
 
-import argparse
-import importlib.util
 import itertools
-import os
 import sys
 from pathlib import Path
 
@@ -33,7 +30,7 @@ from queue_sim import rng
 from queue_sim.config import load_scenario
 from queue_sim.config.load import derive
 from queue_sim.engines import get_engine
-from queue_sim.executors import map_tasks
+from queue_sim.executors import map_tasks, study_arguments
 from queue_sim.population import summarize_replications
 
 HERE = Path(__file__).resolve().parent
@@ -145,16 +142,9 @@ def run(*, mode: str, engine: str, workers: int, out: Path) -> pd.DataFrame:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="tiny version (seconds)")
-    parser.add_argument("--engine", default=None, help="numba (default if available) or simpy")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument("--figures-only", action="store_true",
-                        help="redraw the figure from the results folder without simulating")
-    args = parser.parse_args(argv)
+    args = study_arguments(__doc__.splitlines()[0], figures_only=True).parse_args(argv)
     mode = "smoke" if args.smoke else "full"
-    engine = args.engine or ("numba" if importlib.util.find_spec("numba") else "simpy")
+    engine = args.engine
     out = args.out or ROOT / "results" / ("study_recovery" if mode == "full"
                                           else "study_recovery_smoke")
     if not args.figures_only:

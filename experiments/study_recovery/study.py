@@ -22,9 +22,6 @@ visit, is the "x" of the seed text.  Results go to results/study_recovery/.
 
 from __future__ import annotations
 
-import argparse
-import importlib.util
-import os
 import sys
 from pathlib import Path
 
@@ -33,7 +30,7 @@ import pandas as pd
 
 from queue_sim.config import load_scenario
 from queue_sim.config.load import derive
-from queue_sim.executors import map_tasks
+from queue_sim.executors import map_tasks, study_arguments
 from queue_sim.population import simulate_population, summarize_replications
 
 HERE = Path(__file__).resolve().parent
@@ -201,18 +198,10 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    size = parser.add_mutually_exclusive_group()
-    size.add_argument("--smoke", action="store_true", help="tiny version (seconds)")
-    size.add_argument("--quick", action="store_true", help="fewer points and replications")
-    parser.add_argument("--engine", default=None, help="numba (default if available) or simpy")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument("--figures-only", action="store_true",
-                        help="redraw the figures from the results folder without simulating")
-    args = parser.parse_args(argv)
+    args = study_arguments(__doc__.splitlines()[0], sizes=("smoke", "quick"),
+                           figures_only=True).parse_args(argv)
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
-    engine = args.engine or ("numba" if importlib.util.find_spec("numba") else "simpy")
+    engine = args.engine
     out = args.out or ROOT / "results" / ("study_recovery" if mode == "full"
                                           else f"study_recovery_{mode}")
     from figures import base_over_time, draw_all  # noqa: PLC0415 - sibling module

@@ -15,8 +15,6 @@ results/study_waits/.
 
 from __future__ import annotations
 
-import argparse
-import importlib.util
 import itertools
 import os
 import sys
@@ -31,6 +29,7 @@ from queue_sim import rng, stats
 from queue_sim.config import load_scenario
 from queue_sim.config.load import derive
 from queue_sim.engines import get_engine
+from queue_sim.executors import study_arguments
 from queue_sim.experience import (
     perceived_wait, queue_length_predictor, satisfaction, skips_and_slips,
 )
@@ -337,14 +336,9 @@ def paired_differences(frame: pd.DataFrame, baseline: str = "single line") -> pd
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="tiny version (seconds)")
-    parser.add_argument("--engine", default=None, help="numba (default if available) or simpy")
-    parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
-    parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args(argv)
-    engine = args.engine or ("numba" if importlib.util.find_spec("queue_sim.kernels")
-                             else "simpy")
+    args = study_arguments(__doc__.splitlines()[0],
+                           workers=min(2, os.cpu_count() or 1)).parse_args(argv)
+    engine = args.engine
     out = args.out or ROOT / "results" / ("study_waits_smoke" if args.smoke else "study_waits")
     data = run_study(smoke=args.smoke, engine=engine, workers=args.workers, out=out)
     summary = summarize(data["replications"], ["rho", "experiment", "policy"])

@@ -9,13 +9,16 @@ them.  Imports nothing from the rest of queue_sim.
 
 from __future__ import annotations
 
+import argparse
 import concurrent.futures as cf
+import importlib.util
 import itertools
 import multiprocessing
 import os
 import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 
@@ -259,3 +262,25 @@ def make_executor(*, workers: int | None = None, dask_address: str | None = None
     if workers is not None and workers <= 1:
         return SerialExecutor()
     return ProcessExecutor(workers)
+
+
+def study_arguments(description: str, *, sizes: Sequence[str] = ("smoke",),
+                    workers: int | None = None, figures_only: bool = False
+                    ) -> argparse.ArgumentParser:
+    """The command line every study script shares: a size flag (``--smoke``, and ``--quick``
+    where the study has one), ``--engine`` (default: numba when it imports, else simpy),
+    ``--workers`` and ``--out``; ``figures_only`` adds ``--figures-only``."""
+    helps = {"smoke": "tiny version (seconds)", "quick": "fewer points and replications"}
+    parser = argparse.ArgumentParser(description=description)
+    size = parser.add_mutually_exclusive_group()
+    for name in sizes:
+        size.add_argument(f"--{name}", action="store_true", help=helps[name])
+    parser.add_argument("--engine",
+                        default="numba" if importlib.util.find_spec("numba") else "simpy",
+                        help="numba (default if available) or simpy")
+    parser.add_argument("--workers", type=int, default=workers or os.cpu_count() or 1)
+    parser.add_argument("--out", type=Path, default=None)
+    if figures_only:
+        parser.add_argument("--figures-only", action="store_true",
+                            help="redraw the figures from the results folder without simulating")
+    return parser
